@@ -1,0 +1,254 @@
+/* lolwire.c: the sensor's entry point: parse options, wire the pipeline, run sources.
+ *
+ *   capture (files, dirs, live) -> decode -> flow table -> logs (conn, weird)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "app/options.h"
+#include "capture/capture.h"
+#include "core/stats.h"
+#include "dissect/decode.h"
+#include "dissect/flow.h"
+#include "dissect/frag.h"
+#include "output/logs.h"
+
+static volatile sig_atomic_t stop_requested;
+static struct capture *volatile current_capture;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    capture_break(current_capture);
+}
+
+static void on_flow_end(void *ctx, struct flow *f)
+{
+    logs_conn(ctx, f);
+}
+
+/* mkdir -p, then prove we can create a file there: better to fail now than after an
+ * hour of capture. */
+static bool prepare_logdir(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof(path) - 32) {
+        fprintf(stderr, "lolwire: bad log directory '%s'\n", dir);
+        return false;
+    }
+    memcpy(path, dir, n + 1);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "lolwire: cannot create log directory '%s': %s\n", path,
+                    strerror(errno));
+            return false;
+        }
+        *p = '/';
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "lolwire: cannot create log directory '%s': %s\n", dir, strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "lolwire: log directory '%s' is not a directory\n", dir);
+        return false;
+    }
+    snprintf(path, sizeof(path), "%s/.lolwire-write-test.%d", dir, (int)getpid());
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "lolwire: cannot write to log directory '%s': %s\n", dir,
+                strerror(errno));
+        return false;
+    }
+    fclose(f);
+    unlink(path);
+    return true;
+}
+
+struct run {
+    struct decoder dec;
+    const struct options *opt;
+    int failures; /* sources that could not be read completely */
+    bool usage_error;
+};
+
+/* Read one source to its end; returns false on a usage error (bad filter). */
+static void run_capture(struct run *r, struct capture *c)
+{
+    struct packet pkt;
+    current_capture = c;
+    while (!stop_requested) {
+        enum capture_status st = capture_next(c, &pkt);
+        if (st == CAPTURE_PACKET) {
+            decode_packet(&r->dec, &pkt);
+        } else if (st == CAPTURE_IDLE) {
+            /* Live and quiet: let wall-clock time expire idle connections. */
+            struct timeval tv;
+            gettimeofday(&tv, NULL);
+            flow_advance_time(r->dec.flows, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+        } else if (st == CAPTURE_END) {
+            break;
+        } else {
+            fprintf(stderr, "lolwire: %s: %s (packets before it were processed)\n",
+                    capture_name(c), capture_error(c));
+            lw_stats.capture_errors++;
+            r->failures++;
+            break;
+        }
+    }
+    uint64_t recv, drop;
+    if (capture_stats(c, &recv, &drop))
+        lw_stats.capture_drops += drop;
+    current_capture = NULL;
+}
+
+static void run_file(struct run *r, const char *path)
+{
+    char err[512];
+    bool bad_filter;
+    struct capture *c = capture_open_file(path, r->opt->filter, &bad_filter, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "lolwire: %s\n", err);
+        if (bad_filter)
+            r->usage_error = true;
+        else
+            r->failures++;
+        lw_stats.capture_errors += !bad_filter;
+        return;
+    }
+    run_capture(r, c);
+    capture_close(c);
+}
+
+static void print_summary(const struct options *o, int64_t wall_us)
+{
+    fprintf(stderr,
+            "lolwire: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " connections (%" PRIu64
+            " evicted), %" PRIu64 " weirds, %" PRIu64 " dropped; logs in %s (%.2fs)\n",
+            lw_stats.packets, lw_stats.bytes, lw_stats.flows_logged, lw_stats.flows_evicted,
+            lw_stats.weirds, lw_stats.capture_drops, o->logdir, (double)wall_us / 1e6);
+    if (o->verbose)
+        stats_print(stderr, &lw_stats);
+}
+
+static int64_t wall_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    switch (options_parse(&opt, argc, argv)) {
+    case OPT_EXIT_OK:
+        return 0;
+    case OPT_USAGE_ERROR:
+        options_free(&opt);
+        return 2;
+    case OPT_RUN:
+        break;
+    }
+    int64_t started = wall_now();
+    if (!prepare_logdir(opt.logdir)) {
+        options_free(&opt);
+        return 1;
+    }
+
+    struct logs logs;
+    if (!logs_open(&logs, opt.logdir, opt.json, &opt.site)) {
+        fprintf(stderr, "lolwire: out of memory\n");
+        return 1;
+    }
+    weird_set_sink(logs_weird, &logs);
+
+    struct flow_config fc = {
+        .max_flows = opt.max_flows,
+        .seed = opt.seed,
+        .seeded = opt.seeded,
+        .community_id_seed = opt.community_id_seed,
+        .on_end = on_flow_end,
+        .ctx = &logs,
+    };
+    struct run r = {.opt = &opt};
+    r.dec.flows = flow_table_new(&fc);
+    r.dec.frags = frag_table_new();
+    if (!r.dec.flows || !r.dec.frags) {
+        fprintf(stderr, "lolwire: out of memory for the flow table (try --max-flows)\n");
+        return 1;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (opt.iface) {
+        char err[512];
+        bool bad_filter;
+        struct capture *c =
+            capture_open_live(opt.iface, opt.filter, opt.snaplen, &bad_filter, err, sizeof(err));
+        if (!c) {
+            fprintf(stderr, "lolwire: %s\n", err);
+            if (bad_filter)
+                r.usage_error = true;
+            else
+                r.failures++;
+        } else {
+            if (!opt.quiet)
+                fprintf(stderr, "lolwire: capturing on %s; logs in %s\n", opt.iface, opt.logdir);
+            run_capture(&r, c);
+            capture_close(c);
+        }
+    }
+    for (int i = 0; i < opt.nfiles && !stop_requested && !r.usage_error; i++)
+        run_file(&r, opt.files[i]);
+    for (int i = 0; i < opt.ndirs && !stop_requested && !r.usage_error; i++) {
+        char **paths, *skipped, err[512];
+        long n = capture_list_dir(opt.dirs[i], &paths, &skipped, err, sizeof(err));
+        if (n < 0) {
+            fprintf(stderr, "lolwire: %s\n", err);
+            r.failures++;
+            continue;
+        }
+        if (skipped) {
+            fprintf(stderr, "lolwire: skipped unreadable files under %s:\n%s", opt.dirs[i],
+                    skipped);
+            free(skipped);
+        }
+        if (n == 0)
+            fprintf(stderr, "lolwire: no pcap or pcapng files under %s\n", opt.dirs[i]);
+        for (long j = 0; j < n && !stop_requested && !r.usage_error; j++)
+            run_file(&r, paths[j]);
+        capture_free_list(paths, n);
+    }
+
+    flow_flush(r.dec.flows);
+    flow_table_free(r.dec.flows);
+    frag_table_free(r.dec.frags);
+    weird_set_sink(NULL, NULL);
+    bool logs_ok = logs_close(&logs);
+
+    if (!opt.quiet)
+        print_summary(&opt, wall_now() - started);
+    options_free(&opt);
+    if (r.usage_error)
+        return 2;
+    return (r.failures || !logs_ok) ? 1 : 0;
+}

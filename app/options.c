@@ -1,0 +1,202 @@
+/* options.c: command-line parsing (getopt_long) with usage errors that say what to fix. */
+#include "app/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "version.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lolwire [options] [capture filter]\n"
+            "\n"
+            "Passive sensor: decodes traffic, tracks connections and writes Zeek-style logs.\n"
+            "\n"
+            "Sources (at least one):\n"
+            "  -r FILE                 read a pcap or pcapng file ('-' for stdin); repeatable\n"
+            "  -R DIR                  read every capture under DIR, oldest first; repeatable\n"
+            "  -i IFACE                capture live from IFACE (needs CAP_NET_RAW)\n"
+            "\n"
+            "Output:\n"
+            "  -o DIR                  log directory, created if missing (default ./logs)\n"
+            "  --json                  write JSON lines instead of Zeek TSV\n"
+            "\n"
+            "Tuning:\n"
+            "  --local-nets CIDR[,..]  the site's networks (fills local_orig/local_resp)\n"
+            "  --max-flows N           connections tracked at once (default %u)\n"
+            "  --community-id-seed N   Community ID seed, 0-65535 (default 0)\n"
+            "  --seed N                deterministic uids (for tests and reproducible replays)\n"
+            "  -s SNAPLEN              live capture snap length (default 262144)\n"
+            "\n"
+            "  -q, --quiet             no summary at exit\n"
+            "  -v, --verbose           print every counter at exit\n"
+            "  -V, --version           print the version\n"
+            "  -h, --help              this help\n"
+            "\n"
+            "The capture filter uses tcpdump's syntax (pcap-filter(7)), e.g. 'tcp port 80'.\n"
+            "Exit status: 0 success, 1 runtime failure, 2 usage error.\n",
+            FLOW_MAX_DEFAULT);
+}
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+enum { OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS };
+
+enum opt_result options_parse(struct options *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"community-id-seed", required_argument, NULL, OPT_CID_SEED},
+        {"local-nets", required_argument, NULL, OPT_LOCAL_NETS},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof(*o));
+    o->logdir = "logs";
+    o->snaplen = 262144;
+    opterr = 0;
+    optind = 1;
+    int c;
+    uint64_t v;
+    char err[256];
+    while ((c = getopt_long(argc, argv, "+r:R:i:o:s:qvVh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (o->nfiles == OPT_MAX_FILES) {
+                fprintf(stderr, "lolwire: too many -r files (at most %d); use -R DIR\n",
+                        OPT_MAX_FILES);
+                return OPT_USAGE_ERROR;
+            }
+            o->files[o->nfiles++] = optarg;
+            break;
+        case 'R':
+            if (o->ndirs == 64) {
+                fprintf(stderr, "lolwire: too many -R directories (at most 64)\n");
+                return OPT_USAGE_ERROR;
+            }
+            o->dirs[o->ndirs++] = optarg;
+            break;
+        case 'i':
+            o->iface = optarg;
+            break;
+        case 'o':
+            o->logdir = optarg;
+            break;
+        case 's':
+            if (!parse_u64(optarg, 1 << 20, &v) || v < 64) {
+                fprintf(stderr, "lolwire: -s wants a snap length from 64 to 1048576, not '%s'\n",
+                        optarg);
+                return OPT_USAGE_ERROR;
+            }
+            o->snaplen = (int)v;
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case OPT_SEED:
+            if (!parse_u64(optarg, UINT64_MAX, &v)) {
+                fprintf(stderr, "lolwire: --seed wants a non-negative integer, not '%s'\n",
+                        optarg);
+                return OPT_USAGE_ERROR;
+            }
+            o->seeded = true;
+            o->seed = v;
+            break;
+        case OPT_CID_SEED:
+            if (!parse_u64(optarg, 65535, &v)) {
+                fprintf(stderr, "lolwire: --community-id-seed wants 0-65535, not '%s'\n", optarg);
+                return OPT_USAGE_ERROR;
+            }
+            o->community_id_seed = (uint16_t)v;
+            break;
+        case OPT_LOCAL_NETS:
+            if (!site_add_nets(&o->site, optarg, err, sizeof(err))) {
+                fprintf(stderr, "lolwire: --local-nets: %s\n", err);
+                return OPT_USAGE_ERROR;
+            }
+            break;
+        case OPT_MAX_FLOWS:
+            if (!parse_u64(optarg, 1u << 26, &v) || v < 16) {
+                fprintf(stderr, "lolwire: --max-flows wants 16 to %u, not '%s'\n", 1u << 26,
+                        optarg);
+                return OPT_USAGE_ERROR;
+            }
+            o->max_flows = (uint32_t)v;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'V':
+            printf("lolwire %s\n", LOLWIRE_VERSION);
+            return OPT_EXIT_OK;
+        case 'h':
+            usage(stdout);
+            return OPT_EXIT_OK;
+        case ':':
+            fprintf(stderr, "lolwire: option '%s' needs a value (see --help)\n", argv[optind - 1]);
+            return OPT_USAGE_ERROR;
+        default:
+            if (optopt)
+                fprintf(stderr, "lolwire: unknown option '-%c' (see --help)\n", optopt);
+            else
+                fprintf(stderr, "lolwire: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            return OPT_USAGE_ERROR;
+        }
+    }
+    if (o->iface && (o->nfiles || o->ndirs)) {
+        fprintf(stderr, "lolwire: -i cannot be combined with -r or -R\n");
+        return OPT_USAGE_ERROR;
+    }
+    if (!o->iface && !o->nfiles && !o->ndirs) {
+        fprintf(stderr, "lolwire: nothing to read: give -r FILE, -R DIR or -i IFACE "
+                        "(see --help)\n");
+        return OPT_USAGE_ERROR;
+    }
+    /* The remaining arguments form the capture filter, as with tcpdump. */
+    size_t len = 0;
+    for (int i = optind; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    if (len) {
+        o->filter = malloc(len);
+        if (!o->filter)
+            return OPT_USAGE_ERROR;
+        o->filter[0] = '\0';
+        for (int i = optind; i < argc; i++) {
+            if (i > optind)
+                strcat(o->filter, " ");
+            strcat(o->filter, argv[i]);
+        }
+    }
+    return OPT_RUN;
+}
+
+void options_free(struct options *o)
+{
+    free(o->filter);
+    o->filter = NULL;
+}

@@ -1,0 +1,37 @@
+/* options.h: lolwire's command line. */
+#ifndef LW_APP_OPTIONS_H
+#define LW_APP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "detect/site.h"
+
+#define OPT_MAX_FILES 1024
+
+struct options {
+    const char *files[OPT_MAX_FILES]; /* -r, in order */
+    int nfiles;
+    const char *dirs[64];             /* -R */
+    int ndirs;
+    const char *iface;                /* -i */
+    const char *logdir;               /* -o */
+    char *filter;                     /* trailing arguments, joined */
+    bool json;
+    bool seeded;
+    uint64_t seed;
+    uint16_t community_id_seed;
+    uint32_t max_flows;
+    int snaplen;
+    bool quiet, verbose;
+    struct site site;
+};
+
+enum opt_result { OPT_RUN, OPT_EXIT_OK, OPT_USAGE_ERROR };
+
+/* Parse argv into `o`.  Messages for errors go to stderr; --help and --version print
+ * and return OPT_EXIT_OK. */
+enum opt_result options_parse(struct options *o, int argc, char **argv);
+void options_free(struct options *o);
+
+#endif

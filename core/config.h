@@ -1,0 +1,42 @@
+/* config.h: every limit lolwire enforces, with what it protects.
+ *
+ * Each is a default; the ones users tune have a command-line flag (see docs/user-guide.md).
+ * When a limit is reached the event is counted (see core/stats.h) and, where it concerns a
+ * connection, written to weird.log: never silently.
+ */
+#ifndef LW_CONFIG_H
+#define LW_CONFIG_H
+
+/* Flow table: connections tracked at once.  Protects memory against scans and floods;
+ * beyond it the least recently active connection is logged and evicted. */
+#define FLOW_MAX_DEFAULT (1u << 20)
+
+/* Inactivity timeouts in packet time (microseconds), as Zeek's defaults. */
+#define FLOW_TCP_TIMEOUT_US (300LL * 1000000)     /* tcp_inactivity_timeout */
+#define FLOW_UDP_TIMEOUT_US (60LL * 1000000)      /* udp_inactivity_timeout */
+#define FLOW_ICMP_TIMEOUT_US (60LL * 1000000)     /* icmp_inactivity_timeout */
+#define FLOW_OTHER_TIMEOUT_US (60LL * 1000000)    /* non TCP/UDP/ICMP IP protocols */
+#define FLOW_TCP_CLOSED_US (5LL * 1000000)        /* tcp_close_delay, tcp_reset_delay */
+#define FLOW_TCP_ATTEMPT_US (5LL * 1000000)       /* tcp_attempt_delay for S0 */
+
+/* How often expired connections are looked for, in packet time. */
+#define FLOW_SWEEP_US (1LL * 1000000)
+
+/* IP fragment reassembly: datagrams pending at once (protects memory against
+ * fragment floods), bytes buffered across all of them, fragments per datagram
+ * (protects CPU against tiny-fragment attacks), and how long a datagram may wait. */
+#define FRAG_MAX_DATAGRAMS 4096
+#define FRAG_MAX_BYTES (64u << 20)
+#define FRAG_MAX_PER_DATAGRAM 256
+#define FRAG_TIMEOUT_US (60LL * 1000000)
+
+/* Tunnel nesting depth: protects the stack against crafted recursive encapsulation. */
+#define DECODE_MAX_TUNNEL_DEPTH 4
+/* VLAN / MPLS labels taken before a packet is called malformed. */
+#define DECODE_MAX_LABELS 16
+
+/* Weird log: how many times one weird name is logged without a connection before
+ * only every 1000th is (the counter keeps the true total). */
+#define WEIRD_FLOWLESS_SAMPLE 100
+
+#endif

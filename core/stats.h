@@ -1,0 +1,53 @@
+/* stats.h: the counters every stage bumps, one table, printed at exit.
+ *
+ * A limit reached, a packet not understood, a file not read: each has a counter here,
+ * so nothing is lost silently.  The X-macro keeps the name, the struct field and the
+ * description in one place.
+ */
+#ifndef LW_STATS_H
+#define LW_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define LW_COUNTERS(X)                                                                         \
+    X(packets, "packets read")                                                                 \
+    X(bytes, "bytes on the wire")                                                              \
+    X(pkts_truncated, "packets shorter than their headers (snaplen or malformed)")             \
+    X(pkts_linktype_unknown, "packets of a link type lolwire does not decode")                 \
+    X(pkts_ethertype_unknown, "frames whose EtherType / next protocol is not decoded")         \
+    X(pkts_non_ip, "ARP and other non-IP frames")                                              \
+    X(pkts_ip_bad, "IP headers that are malformed")                                            \
+    X(pkts_l4_bad, "TCP/UDP/ICMP headers that are malformed or truncated")                     \
+    X(pkts_ip_other, "IP packets of protocols other than TCP/UDP/ICMP")                        \
+    X(pkts_tunnel, "packets decapsulated from a tunnel")                                       \
+    X(pkts_tunnel_too_deep, "tunnels nested deeper than DECODE_MAX_TUNNEL_DEPTH")              \
+    X(pkts_filtered_out, "packets skipped by the capture filter")                              \
+    X(frag_fragments, "IP fragments seen")                                                     \
+    X(frag_reassembled, "IP datagrams reassembled from fragments")                             \
+    X(frag_timeouts, "fragmented datagrams never completed (timed out or flushed)")            \
+    X(frag_overlaps, "fragments overlapping earlier ones")                                     \
+    X(frag_evicted, "fragmented datagrams dropped by the reassembly caps")                     \
+    X(flows_created, "connections created")                                                    \
+    X(flows_logged, "connections logged")                                                      \
+    X(flows_evicted, "connections evicted by the flow cap before they ended")                  \
+    X(flows_timed_out, "connections ended by inactivity")                                      \
+    X(weirds, "protocol anomalies (weird.log)")                                                \
+    X(weirds_suppressed, "weirds counted but not logged (duplicates or sampling)")             \
+    X(capture_drops, "packets dropped by the kernel or interface (live capture)")             \
+    X(capture_errors, "capture files that could not be read completely")
+
+struct lw_stats {
+#define LW_STATS_FIELD(name, desc) uint64_t name;
+    LW_COUNTERS(LW_STATS_FIELD)
+#undef LW_STATS_FIELD
+};
+
+/* The process-wide counters.  The pipeline runs in one thread today; when workers
+ * arrive each gets its own struct and they are summed at exit. */
+extern struct lw_stats lw_stats;
+
+/* Print every non-zero counter as "name value  # description" lines. */
+void stats_print(FILE *out, const struct lw_stats *s);
+
+#endif

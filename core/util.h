@@ -1,0 +1,34 @@
+/* util.h: small shared helpers: random ids, hashing, base64, time. */
+#ifndef LW_UTIL_H
+#define LW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Packet time in microseconds since the epoch. */
+#define US_PER_SEC 1000000LL
+
+/* Deterministic pseudo-random generator (xoshiro256**), seeded explicitly for tests
+ * (`--seed`) or from the kernel otherwise.  Not for cryptography. */
+struct lw_rng {
+    uint64_t s[4];
+};
+void rng_seed(struct lw_rng *r, uint64_t seed);
+void rng_seed_random(struct lw_rng *r);
+uint64_t rng_next(struct lw_rng *r);
+
+/* Zeek-style unique id: `prefix` ('C' for connections, 'F' for files) followed by the
+ * base62 digits of 96 random bits (32 + 64), least significant digit first, no padding,
+ * as Zeek's UID.cc writes them.  `out` holds at least 24 bytes.  Returns the length. */
+size_t uid_make(struct lw_rng *r, char prefix, char *out);
+
+/* Seeded 64-bit hash of a byte string (for hash tables; not cryptographic but mixes
+ * every input bit so that crafted keys cannot predict buckets without the seed). */
+uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
+
+/* Standard base64 with padding.  `out` holds 4*((len+2)/3)+1 bytes.  Returns length. */
+size_t base64_encode(const uint8_t *in, size_t len, char *out);
+
+#endif

@@ -1,0 +1,985 @@
+/* decode.c: from a captured frame down to transport headers, through tunnels.
+ *
+ * Specs: IEEE 802.3/802.1Q/802.1ad/802.1ah, RFC 3032 (MPLS), RFC 2516 (PPPoE),
+ * RFC 791 (IPv4), RFC 8200 (IPv6), RFC 2784/2890 (GRE), RFC 2637 (PPTP GRE),
+ * RFC 7348 (VXLAN), RFC 8926 (Geneve), RFC 4380 (Teredo), draft-massar-v6ops-ayiya
+ * (AYIYA), 3GPP TS 29.281 (GTP-U), RFC 8086 (GRE-in-UDP), ERSPAN (Cisco draft),
+ * radiotap.org, 802.11-2016 §9.2, libpcap's linktype pages (SLL, SLL2, NFLOG, NULL).
+ *
+ * Each layer takes (data, caplen, wirelen): `caplen` bytes are readable, `wirelen` is
+ * how long the layer was on the wire.  Every read goes through a cursor.
+ */
+#include "dissect/decode.h"
+
+#include <string.h>
+
+#include "core/config.h"
+#include "core/cursor.h"
+#include "core/stats.h"
+#include "dissect/flow.h"
+#include "dissect/frag.h"
+#include "dissect/weird.h"
+
+/* Per-frame decoding state, carried down through the layers and into tunnels. */
+struct dstate {
+    struct decoder *d;
+    int64_t ts;
+    uint16_t vlan, inner_vlan;
+    int depth;             /* tunnel nesting */
+    struct flow *tunnel;   /* innermost enclosing tunnel connection */
+    uint32_t tunnel_id;
+};
+
+static void decode_ether(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen);
+static void decode_ethertype(struct dstate *s, uint16_t type, const uint8_t *p, uint32_t caplen,
+                             uint32_t wirelen);
+static void decode_ip(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen);
+static void decode_l4(struct dstate *s, struct l4pkt *l);
+static void decode_gre(struct dstate *s, struct flow *tun, const uint8_t *p, uint32_t len);
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
+static void truncated(struct dstate *s, const char *name)
+{
+    lw_stats.pkts_truncated++;
+    weird_report(s->ts, s->tunnel, name, NULL, NULL);
+}
+
+/* ---- link layers -------------------------------------------------------------------- */
+
+enum {
+    ETH_IPV4 = 0x0800,
+    ETH_ARP = 0x0806,
+    ETH_VLAN = 0x8100,
+    ETH_IPV6 = 0x86dd,
+    ETH_PPP = 0x880b,
+    ETH_MPLS = 0x8847,
+    ETH_MPLS_MC = 0x8848,
+    ETH_PPPOE_DISC = 0x8863,
+    ETH_PPPOE_SESS = 0x8864,
+    ETH_QINQ = 0x88a8,
+    ETH_ERSPAN2 = 0x88be,
+    ETH_PBB = 0x88e7,
+    ETH_FABRICPATH = 0x8903,
+    ETH_VNTAG = 0x8926,
+    ETH_QINQ_OLD = 0x9100,
+    ETH_QINQ_OLD2 = 0x9200,
+    ETH_TEB = 0x6558,      /* transparent Ethernet bridging (GRE, Geneve) */
+    ETH_ERSPAN3 = 0x22eb,
+};
+
+static void decode_ether(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    if (caplen < 14) {
+        truncated(s, "truncated_ethernet_frame");
+        return;
+    }
+    uint16_t type = load_be16(p + 12);
+    decode_ethertype(s, type, p + 14, caplen - 14, wirelen >= 14 ? wirelen - 14 : 0);
+}
+
+/* 802.3 length field: LLC, and SNAP behind it. */
+static void decode_llc(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    struct cursor c = cur_make(p, caplen);
+    uint8_t dsap = cur_u8(&c), ssap = cur_u8(&c), ctl = cur_u8(&c);
+    if (c.err) {
+        truncated(s, "truncated_LLC_header");
+        return;
+    }
+    if (dsap == 0xaa && ssap == 0xaa && ctl == 0x03) {
+        cur_skip(&c, 3); /* OUI */
+        uint16_t type = cur_be16(&c);
+        if (c.err) {
+            truncated(s, "truncated_LLC_header");
+            return;
+        }
+        decode_ethertype(s, type, p + 8, caplen - 8, wirelen >= 8 ? wirelen - 8 : 0);
+        return;
+    }
+    lw_stats.pkts_non_ip++; /* STP, NetBIOS, IPX... */
+}
+
+static void decode_mpls(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    struct cursor c = cur_make(p, caplen);
+    for (int i = 0; i < DECODE_MAX_LABELS; i++) {
+        uint32_t label = cur_be32(&c);
+        if (c.err) {
+            truncated(s, "truncated_MPLS_header");
+            return;
+        }
+        if (label & 0x100) { /* bottom of stack */
+            uint32_t off = (uint32_t)(c.p - p);
+            int nib = cur_peek(&c, 0);
+            if (nib < 0) {
+                truncated(s, "truncated_MPLS_header");
+                return;
+            }
+            nib >>= 4;
+            if (nib == 4 || nib == 6) {
+                decode_ip(s, c.p, caplen - off, wirelen > off ? wirelen - off : 0);
+            } else if (nib == 0 && caplen - off >= 4 + 14) {
+                /* Pseudowire control word, then an Ethernet frame (RFC 4448). */
+                decode_ether(s, c.p + 4, caplen - off - 4, wirelen > off + 4 ? wirelen - off - 4 : 0);
+            } else {
+                lw_stats.pkts_ethertype_unknown++;
+                weird_report(s->ts, s->tunnel, "unknown_MPLS_payload", NULL, "MPLS");
+            }
+            return;
+        }
+    }
+    lw_stats.pkts_ethertype_unknown++;
+    weird_report(s->ts, s->tunnel, "too_many_MPLS_labels", NULL, "MPLS");
+}
+
+/* PPP protocol numbers to the IP versions we decode. */
+static void decode_ppp_proto(struct dstate *s, uint16_t proto, const uint8_t *p, uint32_t caplen,
+                             uint32_t wirelen)
+{
+    if (proto == 0x0021 || proto == 0x0057)
+        decode_ip(s, p, caplen, wirelen);
+    else
+        lw_stats.pkts_non_ip++; /* LCP, IPCP, CHAP... */
+}
+
+/* PPP in HDLC-like framing (RFC 1662): optional FF 03, then a 1- or 2-byte protocol. */
+static void decode_ppp(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    struct cursor c = cur_make(p, caplen);
+    if (cur_peek(&c, 0) == 0xff && cur_peek(&c, 1) == 0x03)
+        cur_skip(&c, 2);
+    uint16_t proto = cur_u8(&c);
+    if (!(proto & 1)) /* protocol field not compressed */
+        proto = (uint16_t)(proto << 8 | cur_u8(&c));
+    if (c.err) {
+        truncated(s, "truncated_PPP_header");
+        return;
+    }
+    uint32_t off = (uint32_t)(c.p - p);
+    decode_ppp_proto(s, proto, c.p, caplen - off, wirelen > off ? wirelen - off : 0);
+}
+
+static void decode_ethertype(struct dstate *s, uint16_t type, const uint8_t *p, uint32_t caplen,
+                             uint32_t wirelen)
+{
+    for (int labels = 0; labels < DECODE_MAX_LABELS; labels++) {
+        if (type < 1536) { /* an 802.3 length */
+            decode_llc(s, p, caplen, wirelen);
+            return;
+        }
+        switch (type) {
+        case ETH_IPV4:
+        case ETH_IPV6:
+            decode_ip(s, p, caplen, wirelen);
+            return;
+        case ETH_VLAN:
+        case ETH_QINQ:
+        case ETH_QINQ_OLD:
+        case ETH_QINQ_OLD2: {
+            if (caplen < 4) {
+                truncated(s, "truncated_VLAN_header");
+                return;
+            }
+            uint16_t vid = load_be16(p) & 0x0fff;
+            if (!s->vlan)
+                s->vlan = vid;
+            else if (!s->inner_vlan)
+                s->inner_vlan = vid;
+            type = load_be16(p + 2);
+            p += 4, caplen -= 4, wirelen = wirelen >= 4 ? wirelen - 4 : 0;
+            continue;
+        }
+        case ETH_VNTAG:
+            if (caplen < 6) {
+                truncated(s, "truncated_VNTag_header");
+                return;
+            }
+            type = load_be16(p + 4);
+            p += 6, caplen -= 6, wirelen = wirelen >= 6 ? wirelen - 6 : 0;
+            continue;
+        case ETH_PBB: /* I-TAG, then the customer's DA, SA and EtherType */
+            if (caplen < 4 + 14) {
+                truncated(s, "truncated_PBB_header");
+                return;
+            }
+            decode_ether(s, p + 4, caplen - 4, wirelen >= 4 ? wirelen - 4 : 0);
+            return;
+        case ETH_FABRICPATH: /* FP tag (2 bytes after the type), then the classic frame */
+            if (caplen < 2 + 14) {
+                truncated(s, "truncated_FabricPath_header");
+                return;
+            }
+            decode_ether(s, p + 2, caplen - 2, wirelen >= 2 ? wirelen - 2 : 0);
+            return;
+        case ETH_MPLS:
+        case ETH_MPLS_MC:
+            decode_mpls(s, p, caplen, wirelen);
+            return;
+        case ETH_PPPOE_SESS: {
+            struct cursor c = cur_make(p, caplen);
+            cur_skip(&c, 6); /* ver/type, code, session id, length */
+            uint16_t proto = cur_be16(&c);
+            if (c.err) {
+                truncated(s, "truncated_PPPoE_header");
+                return;
+            }
+            decode_ppp_proto(s, proto, p + 8, caplen - 8, wirelen >= 8 ? wirelen - 8 : 0);
+            return;
+        }
+        case ETH_PPP:
+            decode_ppp(s, p, caplen, wirelen);
+            return;
+        case ETH_TEB:
+            decode_ether(s, p, caplen, wirelen);
+            return;
+        case ETH_ARP:
+        case ETH_PPPOE_DISC:
+            lw_stats.pkts_non_ip++;
+            return;
+        default:
+            lw_stats.pkts_ethertype_unknown++;
+            return;
+        }
+    }
+    lw_stats.pkts_ethertype_unknown++;
+    weird_report(s->ts, s->tunnel, "too_many_VLAN_tags", NULL, NULL);
+}
+
+/* 802.11 data frames: skip the MAC header (and QoS/HT fields), then LLC/SNAP. */
+static void decode_80211(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    struct cursor c = cur_make(p, caplen);
+    uint16_t fc = cur_le16(&c);
+    if (c.err) {
+        truncated(s, "truncated_802_11_header");
+        return;
+    }
+    unsigned ftype = (fc >> 2) & 3, subtype = (fc >> 4) & 0xf;
+    if (ftype != 2) { /* management or control */
+        lw_stats.pkts_non_ip++;
+        return;
+    }
+    if (subtype & 0x4) { /* null data: no body */
+        lw_stats.pkts_non_ip++;
+        return;
+    }
+    bool to_ds = fc & 0x0100, from_ds = fc & 0x0200, protected_frame = fc & 0x4000;
+    uint32_t hdr = 24;
+    if (to_ds && from_ds)
+        hdr += 6;
+    if (subtype & 0x8) { /* QoS data */
+        hdr += 2;
+        if (fc & 0x8000) /* +HTC */
+            hdr += 4;
+    }
+    if (protected_frame) { /* encrypted: nothing to see */
+        lw_stats.pkts_non_ip++;
+        return;
+    }
+    if (caplen < hdr) {
+        truncated(s, "truncated_802_11_header");
+        return;
+    }
+    decode_llc(s, p + hdr, caplen - hdr, wirelen > hdr ? wirelen - hdr : 0);
+}
+
+static void decode_radiotap(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    struct cursor c = cur_make(p, caplen);
+    cur_skip(&c, 2);
+    uint16_t len = cur_le16(&c);
+    if (c.err || len < 8 || len > caplen) {
+        truncated(s, "truncated_radiotap_header");
+        return;
+    }
+    /* The FCS flag (flags field, bit 0x10) leaves 4 trailing bytes; the IP length
+     * bounds what the upper layers read, so they need no trimming here. */
+    decode_80211(s, p + len, caplen - len, wirelen > len ? wirelen - len : 0);
+}
+
+/* NFLOG (libpcap LINKTYPE_NFLOG): a 4-byte header, then host-order TLVs; the payload
+ * TLV (type 9) holds the IP packet. */
+static void decode_nflog(struct dstate *s, const uint8_t *p, uint32_t caplen)
+{
+    struct cursor c = cur_make(p, caplen);
+    cur_skip(&c, 4);
+    while (cur_left(&c) >= 4) {
+        uint16_t tlen = cur_le16(&c), ttype = cur_le16(&c);
+        if (tlen < 4)
+            break;
+        uint32_t vlen = tlen - 4u;
+        if (vlen > cur_left(&c)) {
+            truncated(s, "truncated_NFLOG_TLV");
+            return;
+        }
+        if ((ttype & 0x7fff) == 9) {
+            decode_ip(s, c.p, vlen, vlen);
+            return;
+        }
+        uint32_t padded = (tlen + 3u) & ~3u;
+        cur_skip(&c, padded - 4);
+    }
+    lw_stats.pkts_non_ip++;
+}
+
+/* BSD loopback: a 4-byte address family, host order for DLT_NULL, network for LOOP. */
+static void decode_null(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen,
+                        bool network_order)
+{
+    if (caplen < 4) {
+        truncated(s, "truncated_link_header");
+        return;
+    }
+    uint32_t be = load_be32(p), le = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                                     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    uint32_t fam = network_order ? be : (le < 256 ? le : be);
+    switch (fam) {
+    case 2:                               /* AF_INET */
+    case 24: case 28: case 30: case 10: /* AF_INET6: NetBSD/OpenBSD, FreeBSD, Darwin, Linux */
+        decode_ip(s, p + 4, caplen - 4, wirelen >= 4 ? wirelen - 4 : 0);
+        return;
+    default:
+        lw_stats.pkts_non_ip++;
+    }
+}
+
+void decode_packet(struct decoder *d, const struct packet *pkt)
+{
+    struct dstate s = {.d = d, .ts = pkt->ts_us};
+    const uint8_t *p = pkt->data;
+    uint32_t cap = pkt->caplen, wire = pkt->wirelen < cap ? cap : pkt->wirelen;
+
+    lw_stats.packets++;
+    lw_stats.bytes += pkt->wirelen;
+    flow_advance_time(d->flows, pkt->ts_us);
+    frag_expire(d->frags, pkt->ts_us);
+
+    switch (pkt->linktype) {
+    case LT_ETHERNET:
+        decode_ether(&s, p, cap, wire);
+        break;
+    case LT_RAW:
+    case LT_RAW_DLT:
+    case LT_RAW_DLT_OPENBSD:
+    case LT_IPV4:
+    case LT_IPV6:
+        decode_ip(&s, p, cap, wire);
+        break;
+    case LT_NULL:
+        decode_null(&s, p, cap, wire, false);
+        break;
+    case LT_LOOP:
+        decode_null(&s, p, cap, wire, true);
+        break;
+    case LT_LINUX_SLL:
+        if (cap < 16) {
+            truncated(&s, "truncated_link_header");
+            break;
+        }
+        decode_ethertype(&s, load_be16(p + 14), p + 16, cap - 16, wire - 16);
+        break;
+    case LT_LINUX_SLL2:
+        if (cap < 20) {
+            truncated(&s, "truncated_link_header");
+            break;
+        }
+        decode_ethertype(&s, load_be16(p), p + 20, cap - 20, wire - 20);
+        break;
+    case LT_IEEE802_11:
+        decode_80211(&s, p, cap, wire);
+        break;
+    case LT_IEEE802_11_RADIOTAP:
+        decode_radiotap(&s, p, cap, wire);
+        break;
+    case LT_NFLOG:
+        decode_nflog(&s, p, cap);
+        break;
+    case LT_PPP:
+    case LT_PPP_SERIAL:
+        decode_ppp(&s, p, cap, wire);
+        break;
+    default:
+        lw_stats.pkts_linktype_unknown++;
+        break;
+    }
+}
+
+/* ---- IP ----------------------------------------------------------------------------- */
+
+/* Deliver a complete (or reassembled) IPv4 datagram's transport part. */
+static void ipv4_deliver(struct dstate *s, const uint8_t *ip, uint32_t hlen, uint32_t total,
+                         uint32_t caplen, uint8_t proto)
+{
+    struct l4pkt l = {0};
+    l.ts = s->ts;
+    addr_from_v4(&l.src, ip + 12);
+    addr_from_v4(&l.dst, ip + 16);
+    l.ip_version = 4;
+    l.proto = proto;
+    l.vlan = s->vlan;
+    l.inner_vlan = s->inner_vlan;
+    l.ip_len = total;
+    l.l4 = ip + hlen;
+    l.l4_len = total - hlen;
+    l.l4_caplen = caplen > hlen ? min_u32(caplen - hlen, l.l4_len) : 0;
+    l.tunnel = s->tunnel;
+    l.tunnel_id = s->tunnel_id;
+    decode_l4(s, &l);
+}
+
+static void decode_ipv4(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    if (caplen < 20) {
+        truncated(s, "truncated_IP");
+        return;
+    }
+    uint32_t hlen = (p[0] & 0x0f) * 4u;
+    uint32_t total = load_be16(p + 2);
+    if (hlen < 20) {
+        lw_stats.pkts_ip_bad++;
+        weird_report(s->ts, s->tunnel, "bogus_IP_header_lengths", NULL, "IP");
+        return;
+    }
+    if (hlen > caplen) {
+        truncated(s, "internally_truncated_header");
+        return;
+    }
+    if (total == 0 && wirelen >= hlen) {
+        /* TSO / "big TCP" super-packets carry a zero total length. */
+        total = wirelen;
+    }
+    if (total < hlen) {
+        lw_stats.pkts_ip_bad++;
+        weird_report(s->ts, s->tunnel, "bogus_IP_header_lengths", NULL, "IP");
+        return;
+    }
+    if (total > wirelen) {
+        /* The frame is shorter than the datagram says: a real anomaly, not a snaplen cut. */
+        lw_stats.pkts_ip_bad++;
+        weird_report(s->ts, s->tunnel, "truncated_IP", NULL, "IP");
+        total = wirelen;
+        if (total < hlen)
+            return;
+    }
+    if (caplen < total)
+        lw_stats.pkts_truncated++; /* snaplen: headers count, content is partial */
+    uint32_t cap = min_u32(caplen, total);
+
+    uint16_t frag = load_be16(p + 6);
+    uint8_t proto = p[9];
+    if (frag & 0x3fff) { /* MF set or a non-zero offset */
+        struct frag_key key;
+        frag_key_v4(&key, p);
+        const uint8_t *dgram;
+        uint32_t dlen, dhlen;
+        if (frag_add(s->d->frags, &key, s->ts, p, hlen, (frag & 0x1fff) * 8u,
+                     (frag & 0x2000) != 0, p + hlen, total - hlen, cap - hlen, &dgram, &dlen,
+                     &dhlen) == FRAG_COMPLETE)
+            ipv4_deliver(s, dgram, dhlen, dlen, dlen, proto);
+        return;
+    }
+    ipv4_deliver(s, p, hlen, total, cap, proto);
+}
+
+static bool ipv6_ext_header(uint8_t nh)
+{
+    return nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140 || nh == 253 ||
+           nh == 254;
+}
+
+/* Hop-by-hop: find a jumbo payload option (RFC 2675), for super-packets. */
+static uint32_t ipv6_jumbo(const uint8_t *opt, uint32_t len)
+{
+    uint32_t i = 2;
+    while (i < len) {
+        uint8_t t = opt[i];
+        if (t == 0) { /* Pad1 */
+            i++;
+            continue;
+        }
+        if (i + 1 >= len)
+            break;
+        uint8_t olen = opt[i + 1];
+        if (t == 0xc2 && olen == 4 && i + 6 <= len)
+            return load_be32(opt + i + 2);
+        i += 2u + olen;
+    }
+    return 0;
+}
+
+static void decode_ipv6(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    if (caplen < 40) {
+        truncated(s, "truncated_IPv6");
+        return;
+    }
+    uint32_t plen = load_be16(p + 4);
+    uint8_t nh = p[6];
+    uint32_t off = 40;
+    bool jumbo_possible = plen == 0;
+    if (plen == 0 && nh != 0)
+        plen = wirelen >= 40 ? wirelen - 40 : 0; /* no HBH: a TSO super-packet */
+    uint32_t total = 40 + plen;
+    uint32_t frag_off = 0, frag_id = 0;
+    bool is_frag = false, more = false;
+    uint32_t frag_hdr_end = 0;
+
+    for (int n = 0; n < DECODE_MAX_LABELS; n++) {
+        if (ipv6_ext_header(nh)) {
+            if (caplen < off + 8) {
+                truncated(s, "truncated_IPv6_ext_header");
+                return;
+            }
+            uint32_t elen = (p[off + 1] + 1u) * 8;
+            if (caplen < off + elen) {
+                truncated(s, "truncated_IPv6_ext_header");
+                return;
+            }
+            if (nh == 0 && jumbo_possible) {
+                uint32_t j = ipv6_jumbo(p + off, elen);
+                plen = j ? j : (wirelen >= 40 ? wirelen - 40 : 0);
+                total = 40 + plen;
+                jumbo_possible = false;
+            }
+            nh = p[off];
+            off += elen;
+            continue;
+        }
+        if (nh == 51) { /* AH: length in 4-byte units, minus 2 */
+            if (caplen < off + 8) {
+                truncated(s, "truncated_IPv6_ext_header");
+                return;
+            }
+            uint32_t elen = (p[off + 1] + 2u) * 4;
+            if (caplen < off + elen) {
+                truncated(s, "truncated_IPv6_ext_header");
+                return;
+            }
+            nh = p[off];
+            off += elen;
+            continue;
+        }
+        if (nh == 44) { /* fragment */
+            if (caplen < off + 8) {
+                truncated(s, "truncated_IPv6_ext_header");
+                return;
+            }
+            uint16_t fo = load_be16(p + off + 2);
+            frag_off = (fo & 0xfff8u);
+            more = fo & 1;
+            frag_id = load_be32(p + off + 4);
+            is_frag = true;
+            nh = p[off];
+            off += 8;
+            frag_hdr_end = off;
+            /* An atomic fragment (offset 0, no more) is a whole datagram (RFC 6946). */
+            if (frag_off == 0 && !more)
+                is_frag = false;
+            if (is_frag)
+                break;
+            continue;
+        }
+        break;
+    }
+    if (total > wirelen) {
+        lw_stats.pkts_ip_bad++;
+        weird_report(s->ts, s->tunnel, "truncated_IPv6", NULL, "IP");
+        total = wirelen;
+    }
+    if (off > total) {
+        lw_stats.pkts_ip_bad++;
+        weird_report(s->ts, s->tunnel, "bogus_IPv6_header_lengths", NULL, "IP");
+        return;
+    }
+    if (caplen < total)
+        lw_stats.pkts_truncated++;
+    uint32_t cap = min_u32(caplen, total);
+
+    if (is_frag) {
+        struct frag_key key;
+        frag_key_v6(&key, p, frag_id, nh);
+        const uint8_t *dgram;
+        uint32_t dlen, dhlen;
+        if (frag_add(s->d->frags, &key, s->ts, p, frag_hdr_end, frag_off, more, p + off,
+                     total - off, cap - off, &dgram, &dlen, &dhlen) != FRAG_COMPLETE)
+            return;
+        /* Reassembled: the first fragment's headers through the fragment header, then
+         * the payload; the upper-layer protocol comes from the fragment header. */
+        struct l4pkt l = {0};
+        l.ts = s->ts;
+        addr_from_v6(&l.src, dgram + 8);
+        addr_from_v6(&l.dst, dgram + 24);
+        l.ip_version = 6;
+        l.proto = key.next_proto;
+        l.vlan = s->vlan;
+        l.inner_vlan = s->inner_vlan;
+        l.ip_len = dlen;
+        l.l4 = dgram + dhlen;
+        l.l4_len = l.l4_caplen = dlen - dhlen;
+        l.tunnel = s->tunnel;
+        l.tunnel_id = s->tunnel_id;
+        decode_l4(s, &l);
+        return;
+    }
+
+    struct l4pkt l = {0};
+    l.ts = s->ts;
+    addr_from_v6(&l.src, p + 8);
+    addr_from_v6(&l.dst, p + 24);
+    l.ip_version = 6;
+    l.proto = nh;
+    l.vlan = s->vlan;
+    l.inner_vlan = s->inner_vlan;
+    l.ip_len = total;
+    l.l4 = p + off;
+    l.l4_len = total - off;
+    l.l4_caplen = cap - off;
+    l.tunnel = s->tunnel;
+    l.tunnel_id = s->tunnel_id;
+    decode_l4(s, &l);
+}
+
+static void decode_ip(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+{
+    if (caplen < 1) {
+        truncated(s, "truncated_IP");
+        return;
+    }
+    switch (p[0] >> 4) {
+    case 4:
+        decode_ipv4(s, p, caplen, wirelen);
+        return;
+    case 6:
+        decode_ipv6(s, p, caplen, wirelen);
+        return;
+    default:
+        lw_stats.pkts_ip_bad++;
+        weird_report(s->ts, s->tunnel, "unknown_IP_version", NULL, "IP");
+    }
+}
+
+/* ---- tunnels ------------------------------------------------------------------------ */
+
+/* Enter a tunnel: the packet `outer` (already accounted to connection `tun`) carries
+ * another packet.  `kind` picks the decoder for the inner bytes. */
+enum inner_kind { INNER_IP, INNER_ETHER, INNER_GRE, INNER_PPP };
+
+static void tunnel_enter(struct dstate *s, struct flow *tun, uint32_t id, enum inner_kind kind,
+                         const uint8_t *p, uint32_t len)
+{
+    if (s->depth >= DECODE_MAX_TUNNEL_DEPTH) {
+        lw_stats.pkts_tunnel_too_deep++;
+        weird_report(s->ts, tun, "exceeded_tunnel_max_depth", NULL, NULL);
+        return;
+    }
+    struct dstate in = *s;
+    in.depth++;
+    in.tunnel = tun;
+    in.tunnel_id = id;
+    in.vlan = in.inner_vlan = 0;
+    lw_stats.pkts_tunnel++;
+    switch (kind) {
+    case INNER_IP:
+        decode_ip(&in, p, len, len);
+        break;
+    case INNER_ETHER:
+        decode_ether(&in, p, len, len);
+        break;
+    case INNER_PPP:
+        decode_ppp(&in, p, len, len);
+        break;
+    case INNER_GRE:
+        decode_gre(&in, tun, p, len);
+        break;
+    }
+}
+
+/* GRE (RFC 2784/2890, PPTP's enhanced GRE): hands the payload on. */
+static void decode_gre(struct dstate *s, struct flow *tun, const uint8_t *p, uint32_t len)
+{
+    struct cursor c = cur_make(p, len);
+    uint16_t flags = cur_be16(&c);
+    uint16_t proto = cur_be16(&c);
+    unsigned version = flags & 7;
+    uint32_t key = 0;
+    if (flags & 0xc000) /* checksum present (and routing offset) */
+        cur_skip(&c, 4);
+    if (flags & 0x2000) /* key */
+        key = cur_be32(&c);
+    if (flags & 0x1000) /* sequence number */
+        cur_skip(&c, 4);
+    if (version == 1 && (flags & 0x0080)) /* PPTP acknowledgement */
+        cur_skip(&c, 4);
+    if (flags & 0x4000 && version == 0) {
+        /* Source routing (RFC 1701): not seen in practice; give up cleanly. */
+        weird_report(s->ts, tun, "gre_source_routing", NULL, "GRE");
+        return;
+    }
+    if (c.err) {
+        truncated(s, "truncated_GRE");
+        return;
+    }
+    if (version > 1) {
+        weird_report(s->ts, tun, "unknown_gre_version", NULL, "GRE");
+        return;
+    }
+    uint32_t off = (uint32_t)(c.p - p);
+    const uint8_t *in = c.p;
+    uint32_t inlen = len - off;
+    s->tunnel_id = key;
+    switch (proto) {
+    case ETH_IPV4:
+    case ETH_IPV6:
+        decode_ip(s, in, inlen, inlen);
+        return;
+    case ETH_TEB:
+        decode_ether(s, in, inlen, inlen);
+        return;
+    case ETH_PPP:
+        decode_ppp(s, in, inlen, inlen);
+        return;
+    case ETH_ERSPAN2:
+        /* Type I has no sequence number and no ERSPAN header; type II has 8 bytes. */
+        if (flags & 0x1000) {
+            if (inlen < 8) {
+                truncated(s, "truncated_ERSPAN");
+                return;
+            }
+            in += 8, inlen -= 8;
+        }
+        decode_ether(s, in, inlen, inlen);
+        return;
+    case ETH_ERSPAN3: {
+        if (inlen < 12) {
+            truncated(s, "truncated_ERSPAN");
+            return;
+        }
+        uint32_t h = 12 + ((in[11] & 1) ? 8 : 0); /* optional platform sub-header */
+        if (inlen < h) {
+            truncated(s, "truncated_ERSPAN");
+            return;
+        }
+        decode_ether(s, in + h, inlen - h, inlen - h);
+        return;
+    }
+    default:
+        if (proto >= 0x8200 && proto <= 0x82ff) {
+            /* Aruba's 802.11 over GRE (mobility controller traffic). */
+            decode_80211(s, in, inlen, inlen);
+            return;
+        }
+        lw_stats.pkts_ethertype_unknown++;
+        weird_report(s->ts, tun, "unknown_gre_protocol", NULL, "GRE");
+    }
+}
+
+/* Teredo (RFC 4380): optional authentication and origin-indication headers, then an
+ * IPv6 packet.  Returns false when the payload does not look like Teredo. */
+static bool teredo_payload(const uint8_t *p, uint32_t len, uint32_t *off)
+{
+    struct cursor c = cur_make(p, len);
+    if (cur_peek(&c, 0) == 0x00 && cur_peek(&c, 1) == 0x01) { /* authentication */
+        cur_skip(&c, 2);
+        uint8_t idlen = cur_u8(&c), aulen = cur_u8(&c);
+        cur_skip(&c, (size_t)idlen + aulen + 8 + 1);
+    }
+    if (cur_peek(&c, 0) == 0x00 && cur_peek(&c, 1) == 0x00) /* origin indication */
+        cur_skip(&c, 8);
+    if (c.err || cur_left(&c) < 40)
+        return false;
+    if ((c.p[0] >> 4) != 6)
+        return false;
+    uint32_t plen = load_be16(c.p + 4);
+    if (40 + plen != cur_left(&c))
+        return false;
+    *off = (uint32_t)(c.p - p);
+    return true;
+}
+
+/* Try the UDP tunnels by port.  Returns true when the payload was a tunnel. */
+static bool udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l)
+{
+    const uint8_t *p = l->payload;
+    uint32_t len = l->payload_caplen;
+    if (len < l->payload_len) /* a snaplen-cut tunnel packet cannot be decoded whole */
+        return false;
+    uint16_t sp = l->sport, dp = l->dport;
+
+    if (dp == 4789) { /* VXLAN: flags(1) reserved(3) VNI(3) reserved(1) */
+        if (len < 8 || !(p[0] & 0x08))
+            return false;
+        flow_set_service(f, "vxlan");
+        tunnel_enter(s, f, load_be32(p + 4) >> 8, INNER_ETHER, p + 8, len - 8);
+        return true;
+    }
+    if (dp == 6081) { /* Geneve */
+        if (len < 8 || (p[0] >> 6) != 0)
+            return false;
+        uint32_t h = 8 + (p[0] & 0x3f) * 4u;
+        if (len < h)
+            return false;
+        uint16_t type = load_be16(p + 2);
+        flow_set_service(f, "geneve");
+        uint32_t vni = load_be32(p + 4) >> 8;
+        if (type == ETH_TEB)
+            tunnel_enter(s, f, vni, INNER_ETHER, p + h, len - h);
+        else if (type == ETH_IPV4 || type == ETH_IPV6)
+            tunnel_enter(s, f, vni, INNER_IP, p + h, len - h);
+        return true;
+    }
+    if (sp == 2152 || dp == 2152) { /* GTPv1-U */
+        struct cursor c = cur_make(p, len);
+        uint8_t fl = cur_u8(&c), type = cur_u8(&c);
+        cur_skip(&c, 2);
+        uint32_t teid = cur_be32(&c);
+        if (c.err || (fl >> 5) != 1 || !(fl & 0x10))
+            return false;
+        if (fl & 0x07) {
+            cur_skip(&c, 3);
+            uint8_t next = cur_u8(&c);
+            while (next && !c.err) {
+                uint8_t elen = cur_u8(&c);
+                if (elen == 0) {
+                    c.err = true;
+                    break;
+                }
+                cur_skip(&c, elen * 4u - 2);
+                next = cur_u8(&c);
+            }
+        }
+        if (c.err)
+            return false;
+        flow_set_service(f, "gtpv1");
+        if (type != 0xff) /* signalling, not user data */
+            return true;
+        uint32_t off = (uint32_t)(c.p - p);
+        if (len > off)
+            tunnel_enter(s, f, teid, INNER_IP, p + off, len - off);
+        return true;
+    }
+    if (sp == 3544 || dp == 3544) {
+        uint32_t off;
+        if (!teredo_payload(p, len, &off))
+            return false;
+        flow_set_service(f, "teredo");
+        tunnel_enter(s, f, 0, INNER_IP, p + off, len - off);
+        return true;
+    }
+    if (sp == 5072 || dp == 5072) { /* AYIYA */
+        struct cursor c = cur_make(p, len);
+        uint8_t id = cur_u8(&c), sig = cur_u8(&c), op = cur_u8(&c), nh = cur_u8(&c);
+        cur_skip(&c, 4); /* epoch */
+        cur_skip(&c, (size_t)1 << (id >> 4));
+        cur_skip(&c, (size_t)(sig >> 4) * 4);
+        if (c.err)
+            return false;
+        flow_set_service(f, "ayiya");
+        if ((op & 0x0f) != 1 || (nh != 4 && nh != 41)) /* only "forward" carries packets */
+            return true;
+        uint32_t off = (uint32_t)(c.p - p);
+        tunnel_enter(s, f, 0, INNER_IP, p + off, len - off);
+        return true;
+    }
+    if (dp == 4754) { /* GRE-in-UDP */
+        tunnel_enter(s, f, 0, INNER_GRE, p, len);
+        return true;
+    }
+    return false;
+}
+
+/* ---- transport ---------------------------------------------------------------------- */
+
+static void decode_l4(struct dstate *s, struct l4pkt *l)
+{
+    struct cursor c = cur_make(l->l4, l->l4_caplen);
+    switch (l->proto) {
+    case 6: { /* TCP */
+        l->sport = cur_be16(&c);
+        l->dport = cur_be16(&c);
+        l->seq = cur_be32(&c);
+        l->ack = cur_be32(&c);
+        uint8_t doff = cur_u8(&c) >> 4;
+        l->tcp_flags = cur_u8(&c);
+        l->win = cur_be16(&c);
+        if (c.err || l->l4_len < 20) {
+            lw_stats.pkts_l4_bad++;
+            weird_report(s->ts, s->tunnel, "truncated_header", "TCP", "TCP");
+            return;
+        }
+        uint32_t hl = doff * 4u;
+        if (hl < 20 || hl > l->l4_len) {
+            lw_stats.pkts_l4_bad++;
+            weird_report(s->ts, s->tunnel, "bad_TCP_header_len", NULL, "TCP");
+            return;
+        }
+        l->payload_len = l->l4_len - hl;
+        l->payload_caplen = l->l4_caplen > hl ? l->l4_caplen - hl : 0;
+        l->payload = l->l4 + (l->l4_caplen > hl ? hl : l->l4_caplen);
+        flow_packet(s->d->flows, l);
+        return;
+    }
+    case 17: { /* UDP */
+        l->sport = cur_be16(&c);
+        l->dport = cur_be16(&c);
+        uint16_t ulen = cur_be16(&c);
+        if (c.err || l->l4_len < 8) {
+            lw_stats.pkts_l4_bad++;
+            weird_report(s->ts, s->tunnel, "truncated_header", "UDP", "UDP");
+            return;
+        }
+        uint32_t plen = l->l4_len - 8;
+        if (ulen >= 8 && ulen < l->l4_len)
+            plen = ulen - 8u; /* trailing padding after the datagram */
+        else if (ulen != l->l4_len && ulen != 0)
+            weird_report(s->ts, s->tunnel, "UDP_datagram_length_mismatch", NULL, "UDP");
+        l->payload_len = plen;
+        l->payload_caplen = l->l4_caplen > 8 ? min_u32(l->l4_caplen - 8, plen) : 0;
+        l->payload = l->l4 + (l->l4_caplen > 8 ? 8 : l->l4_caplen);
+        struct flow *f = flow_packet(s->d->flows, l);
+        if (f)
+            udp_tunnel(s, f, l);
+        return;
+    }
+    case 1:    /* ICMP */
+    case 58: { /* ICMPv6 */
+        l->icmp_type = cur_u8(&c);
+        l->icmp_code = cur_u8(&c);
+        if (c.err || l->l4_len < 4) {
+            lw_stats.pkts_l4_bad++;
+            weird_report(s->ts, s->tunnel, "truncated_header", "ICMP", "ICMP");
+            return;
+        }
+        uint32_t hl = l->l4_len >= 8 ? 8 : l->l4_len;
+        l->payload_len = l->l4_len - hl;
+        l->payload_caplen = l->l4_caplen > hl ? l->l4_caplen - hl : 0;
+        l->payload = l->l4 + (l->l4_caplen > hl ? hl : l->l4_caplen);
+        flow_packet(s->d->flows, l);
+        return;
+    }
+    case 4:  /* IP in IP */
+    case 41: /* IPv6 in IP */
+    case 47: /* GRE */ {
+        l->payload = l->l4;
+        l->payload_len = l->l4_len;
+        l->payload_caplen = l->l4_caplen;
+        struct flow *f = flow_packet(s->d->flows, l);
+        if (!f)
+            return;
+        if (l->l4_caplen < l->l4_len)
+            return; /* cut by the snap length: the inner packet is incomplete */
+        tunnel_enter(s, f, 0, l->proto == 47 ? INNER_GRE : INNER_IP, l->l4, l->l4_caplen);
+        return;
+    }
+    default:
+        lw_stats.pkts_ip_other++;
+        l->payload = l->l4;
+        l->payload_len = l->l4_len;
+        l->payload_caplen = l->l4_caplen;
+        flow_packet(s->d->flows, l);
+        return;
+    }
+}

@@ -1,0 +1,506 @@
+/* flow.c: connection table: keys, hashing, pool, timeouts, eviction, UDP/ICMP state.
+ *
+ * TCP's state machine and byte accounting live in tcp.c; this file owns the table.
+ */
+#include "dissect/flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/stats.h"
+#include "dissect/tcp.h"
+
+/* Timeout classes: connections in one class share a timeout, so each class's list,
+ * kept in order of last activity, expires from its head in O(1). */
+enum {
+    TC_TCP = 0,
+    TC_TCP_CLOSED,
+    TC_UDP,
+    TC_ICMP,
+    TC_OTHER,
+    TC_COUNT,
+};
+
+static const int64_t class_timeout[TC_COUNT] = {
+    FLOW_TCP_TIMEOUT_US, FLOW_TCP_CLOSED_US, FLOW_UDP_TIMEOUT_US, FLOW_ICMP_TIMEOUT_US,
+    FLOW_OTHER_TIMEOUT_US,
+};
+
+struct flow_list {
+    struct flow *head, *tail; /* head: least recently active */
+};
+
+#define FLOW_SLAB 1024
+
+struct flow_slab {
+    struct flow_slab *next;
+    struct flow flows[FLOW_SLAB];
+};
+
+struct flow_table {
+    struct flow_config cfg;
+    struct flow **bucket;
+    uint64_t nbuckets; /* power of two */
+    uint64_t count;
+    uint64_t hash_seed;
+    struct lw_rng rng;
+    struct flow_list cls[TC_COUNT];
+    struct flow *free_list;
+    struct flow_slab *slabs;
+    int64_t now, next_sweep;
+};
+
+/* ---- keys ----------------------------------------------------------------------------- */
+
+/* The canonical key: endpoints ordered (address, then port), so both directions of a
+ * connection hash and compare alike. */
+struct flow_key {
+    struct lw_addr a, b;
+    uint16_t pa, pb;
+    uint16_t vlan, inner_vlan;
+    uint8_t proto;
+    uint8_t pad[3];
+};
+
+static void make_key(struct flow_key *k, const struct lw_addr *src, uint16_t sp,
+                     const struct lw_addr *dst, uint16_t dp, uint8_t proto, uint16_t vlan,
+                     uint16_t ivlan)
+{
+    memset(k, 0, sizeof(*k));
+    int c = addr_cmp(src, dst);
+    if (c < 0 || (c == 0 && sp <= dp)) {
+        k->a = *src, k->pa = sp, k->b = *dst, k->pb = dp;
+    } else {
+        k->a = *dst, k->pa = dp, k->b = *src, k->pb = sp;
+    }
+    k->proto = proto;
+    k->vlan = vlan;
+    k->inner_vlan = ivlan;
+}
+
+static void flow_key_of(const struct flow *f, struct flow_key *k)
+{
+    make_key(k, &f->orig_h, f->orig_p, &f->resp_h, f->resp_p, f->proto, f->vlan, f->inner_vlan);
+}
+
+/* "Ports" of a packet: TCP/UDP ports, ICMP type and counterpart (or code), 0 otherwise. */
+static void packet_ports(const struct l4pkt *p, uint16_t *sp, uint16_t *dp, bool *one_way)
+{
+    *one_way = false;
+    switch (p->proto) {
+    case 6:
+    case 17:
+        *sp = p->sport;
+        *dp = p->dport;
+        return;
+    case 1:
+    case 58: {
+        *sp = p->icmp_type;
+        *dp = icmp_counterpart(p->proto == 58, p->icmp_type, one_way);
+        if (*one_way)
+            *dp = p->icmp_code;
+        return;
+    }
+    default:
+        *sp = *dp = 0;
+    }
+}
+
+/* ---- lists and pool --------------------------------------------------------------------- */
+
+static void list_remove(struct flow_list *l, struct flow *f)
+{
+    if (f->lprev)
+        f->lprev->lnext = f->lnext;
+    else
+        l->head = f->lnext;
+    if (f->lnext)
+        f->lnext->lprev = f->lprev;
+    else
+        l->tail = f->lprev;
+    f->lprev = f->lnext = NULL;
+}
+
+static void list_append(struct flow_list *l, struct flow *f)
+{
+    f->lnext = NULL;
+    f->lprev = l->tail;
+    if (l->tail)
+        l->tail->lnext = f;
+    else
+        l->head = f;
+    l->tail = f;
+}
+
+static struct flow *flow_alloc(struct flow_table *t)
+{
+    if (!t->free_list) {
+        struct flow_slab *s = malloc(sizeof(*s));
+        if (!s)
+            return NULL;
+        s->next = t->slabs;
+        t->slabs = s;
+        for (int i = FLOW_SLAB - 1; i >= 0; i--) {
+            s->flows[i].hnext = t->free_list;
+            t->free_list = &s->flows[i];
+        }
+    }
+    struct flow *f = t->free_list;
+    t->free_list = f->hnext;
+    memset(f, 0, sizeof(*f));
+    return f;
+}
+
+static void bucket_unlink(struct flow_table *t, struct flow *f)
+{
+    struct flow **pp = &t->bucket[f->hash & (t->nbuckets - 1)];
+    while (*pp && *pp != f)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = f->hnext;
+}
+
+/* End a connection: report it, unlink it, return it to the pool. */
+static void flow_end(struct flow_table *t, struct flow *f)
+{
+    if (t->cfg.on_end && !f->is_tunnel)
+        t->cfg.on_end(t->cfg.ctx, f);
+    lw_stats.flows_logged += !f->is_tunnel;
+    bucket_unlink(t, f);
+    list_remove(&t->cls[f->tclass], f);
+    t->count--;
+    f->hnext = t->free_list;
+    t->free_list = f;
+}
+
+/* ---- table ------------------------------------------------------------------------------ */
+
+struct flow_table *flow_table_new(const struct flow_config *cfg)
+{
+    struct flow_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->cfg = *cfg;
+    if (!t->cfg.max_flows)
+        t->cfg.max_flows = FLOW_MAX_DEFAULT;
+    t->nbuckets = 1024;
+    while (t->nbuckets < t->cfg.max_flows && t->nbuckets < (1u << 24))
+        t->nbuckets <<= 1;
+    t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
+    if (!t->bucket) {
+        free(t);
+        return NULL;
+    }
+    struct lw_rng seed_rng;
+    rng_seed_random(&seed_rng);
+    t->hash_seed = rng_next(&seed_rng);
+    if (cfg->seeded)
+        rng_seed(&t->rng, cfg->seed);
+    else
+        rng_seed_random(&t->rng);
+    return t;
+}
+
+uint64_t flow_table_count(const struct flow_table *t)
+{
+    return t->count;
+}
+
+static int flow_class(const struct flow *f)
+{
+    switch (f->proto) {
+    case 6:
+        return tcp_is_closed(f) ? TC_TCP_CLOSED : TC_TCP;
+    case 17:
+        return TC_UDP;
+    case 1:
+    case 58:
+        return TC_ICMP;
+    default:
+        return TC_OTHER;
+    }
+}
+
+static void expire(struct flow_table *t, int64_t now)
+{
+    for (int c = 0; c < TC_COUNT; c++) {
+        struct flow *f;
+        while ((f = t->cls[c].head) && now - f->last_ts > class_timeout[c]) {
+            if (c != TC_TCP_CLOSED)
+                lw_stats.flows_timed_out++;
+            flow_end(t, f);
+        }
+    }
+}
+
+void flow_advance_time(struct flow_table *t, int64_t now)
+{
+    if (now <= t->now)
+        return; /* time never runs backwards (files out of order, clock steps) */
+    t->now = now;
+    if (now >= t->next_sweep) {
+        expire(t, now);
+        t->next_sweep = now + FLOW_SWEEP_US;
+    }
+}
+
+/* Evict the least recently active connection across all classes. */
+static void evict_one(struct flow_table *t)
+{
+    struct flow *victim = NULL;
+    for (int c = 0; c < TC_COUNT; c++) {
+        struct flow *h = t->cls[c].head;
+        if (h && (!victim || h->last_ts < victim->last_ts))
+            victim = h;
+    }
+    if (victim) {
+        lw_stats.flows_evicted++;
+        flow_end(t, victim);
+    }
+}
+
+static struct flow *lookup(struct flow_table *t, const struct flow_key *k, uint64_t h)
+{
+    for (struct flow *f = t->bucket[h & (t->nbuckets - 1)]; f; f = f->hnext) {
+        if (f->hash != h || f->proto != k->proto || f->vlan != k->vlan ||
+            f->inner_vlan != k->inner_vlan)
+            continue;
+        struct flow_key fk;
+        flow_key_of(f, &fk);
+        if (memcmp(&fk, k, sizeof(fk)) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t sp, uint16_t dp,
+                           bool one_way, uint64_t h)
+{
+    if (t->count >= t->cfg.max_flows)
+        evict_one(t);
+    struct flow *f = flow_alloc(t);
+    if (!f)
+        return NULL;
+    f->hash = h;
+    f->orig_h = p->src;
+    f->resp_h = p->dst;
+    f->orig_p = sp;
+    f->resp_p = dp;
+    f->proto = p->proto;
+    f->ip_version = p->ip_version;
+    f->vlan = p->vlan;
+    f->inner_vlan = p->inner_vlan;
+    f->tunnel_id = p->tunnel_id;
+    f->icmp_one_way = one_way;
+    f->first_ts = f->last_ts = p->ts;
+    f->is_tunnel = p->proto == 4 || p->proto == 41 || p->proto == 47;
+    uid_make(&t->rng, 'C', f->uid);
+    if (p->tunnel)
+        memcpy(f->tunnel_parent, p->tunnel->uid, sizeof(f->tunnel_parent));
+    bool ports = p->proto == 6 || p->proto == 17 || p->proto == 1 || p->proto == 58 ||
+                 p->proto == 132;
+    community_id_v1(t->cfg.community_id_seed, &p->src, &p->dst, p->proto, sp, dp, ports,
+                    one_way, f->community_id);
+
+    struct flow **b = &t->bucket[h & (t->nbuckets - 1)];
+    f->hnext = *b;
+    *b = f;
+    f->tclass = (uint8_t)flow_class(f);
+    list_append(&t->cls[f->tclass], f);
+    t->count++;
+    lw_stats.flows_created++;
+    return f;
+}
+
+/* Swap originator and responder (Zeek's FlipRoles). */
+void flow_flip(struct flow *f)
+{
+    struct lw_addr a = f->orig_h;
+    f->orig_h = f->resp_h;
+    f->resp_h = a;
+    uint16_t p = f->orig_p;
+    f->orig_p = f->resp_p;
+    f->resp_p = p;
+    struct flow_ep e = f->ep[0];
+    f->ep[0] = f->ep[1];
+    f->ep[1] = e;
+    /* History letters record direction by case: swap it. */
+    for (unsigned i = 0; i < f->hist_len; i++) {
+        char c = f->history[i];
+        if (c >= 'a' && c <= 'z')
+            f->history[i] = (char)(c - 'a' + 'A');
+        else if (c >= 'A' && c <= 'Z')
+            f->history[i] = (char)(c - 'A' + 'a');
+    }
+    f->flipped = !f->flipped;
+}
+
+/* Append a history letter: upper case for the originator. */
+void flow_history_add(struct flow *f, bool is_orig, char code)
+{
+    if (f->hist_len >= FLOW_HISTORY_MAX)
+        return;
+    if (code >= 'A' && code <= 'Z' && !is_orig)
+        code = (char)(code - 'A' + 'a');
+    f->history[f->hist_len++] = code;
+    f->history[f->hist_len] = '\0';
+}
+
+/* Letters that appear at most once per direction (Zeek's CheckHistory). */
+bool flow_history_once(struct flow *f, bool is_orig, uint32_t mask, char code)
+{
+    struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
+    if (e->hist_seen & mask)
+        return false;
+    e->hist_seen |= mask;
+    flow_history_add(f, is_orig, code);
+    return true;
+}
+
+struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p)
+{
+    uint16_t sp, dp;
+    bool one_way;
+    packet_ports(p, &sp, &dp, &one_way);
+    struct flow_key k;
+    make_key(&k, &p->src, sp, &p->dst, dp, p->proto, p->vlan, p->inner_vlan);
+    uint64_t h = hash_bytes(&k, sizeof(k), t->hash_seed);
+
+    struct flow *f = lookup(t, &k, h);
+    if (f && p->proto == 6 && tcp_is_reuse(f, p)) {
+        flow_end(t, f);
+        f = NULL;
+    }
+    bool created = false;
+    if (!f) {
+        f = create(t, p, sp, dp, one_way, h);
+        if (!f)
+            return NULL;
+        created = true;
+    }
+
+    bool is_orig = addr_cmp(&p->src, &f->orig_h) == 0 && sp == f->orig_p;
+    if (addr_cmp(&p->src, &p->dst) == 0 && sp == dp)
+        is_orig = true; /* a connection to itself: every packet is the originator's */
+
+    if (p->ts > f->last_ts)
+        f->last_ts = p->ts;
+
+    switch (p->proto) {
+    case 6:
+        tcp_packet(f, p, is_orig, created);
+        break;
+    case 17:
+        udp_packet(f, p, is_orig, created);
+        break;
+    default: {
+        struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
+        e->pkts++;
+        e->ip_bytes += p->ip_len;
+        e->bytes += p->payload_len;
+        break;
+    }
+    }
+
+    int cls = flow_class(f);
+    list_remove(&t->cls[f->tclass], f);
+    f->tclass = (uint8_t)cls;
+    list_append(&t->cls[cls], f);
+    return f;
+}
+
+static int by_first_ts(const void *a, const void *b)
+{
+    const struct flow *x = *(struct flow *const *)a, *y = *(struct flow *const *)b;
+    if (x->first_ts != y->first_ts)
+        return x->first_ts < y->first_ts ? -1 : 1;
+    return strcmp(x->uid, y->uid);
+}
+
+void flow_flush(struct flow_table *t)
+{
+    if (!t->count)
+        return;
+    struct flow **all = malloc(t->count * sizeof(*all));
+    size_t n = 0;
+    if (!all) { /* degrade: end them in list order */
+        for (int c = 0; c < TC_COUNT; c++)
+            while (t->cls[c].head)
+                flow_end(t, t->cls[c].head);
+        return;
+    }
+    for (int c = 0; c < TC_COUNT; c++)
+        for (struct flow *f = t->cls[c].head; f; f = f->lnext)
+            all[n++] = f;
+    qsort(all, n, sizeof(*all), by_first_ts);
+    for (size_t i = 0; i < n; i++)
+        flow_end(t, all[i]);
+    free(all);
+}
+
+void flow_table_free(struct flow_table *t)
+{
+    if (!t)
+        return;
+    while (t->slabs) {
+        struct flow_slab *s = t->slabs;
+        t->slabs = s->next;
+        free(s);
+    }
+    free(t->bucket);
+    free(t);
+}
+
+void flow_set_service(struct flow *f, const char *service)
+{
+    if (!f->service)
+        f->service = service;
+}
+
+bool flow_weird_first(struct flow *f, const char *name)
+{
+    for (unsigned i = 0; i < f->nweirds; i++)
+        if (f->weirds[i] == name || strcmp(f->weirds[i], name) == 0)
+            return false;
+    if (f->nweirds < FLOW_WEIRDS_TRACKED)
+        f->weirds[f->nweirds++] = name;
+    return true;
+}
+
+/* ---- UDP and others ------------------------------------------------------------------- */
+
+void udp_packet(struct flow *f, const struct l4pkt *p, bool is_orig, bool created)
+{
+    struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
+    e->pkts++;
+    e->ip_bytes += p->ip_len;
+    e->bytes += p->payload_len;
+    /* UDP history: D/d for data once per direction; Zeek has no other UDP letters. */
+    if (p->payload_len > 0)
+        flow_history_once(f, is_orig, 1u << 3, 'D');
+    (void)created;
+}
+
+const char *flow_conn_state(const struct flow *f)
+{
+    if (f->proto == 6)
+        return tcp_conn_state(f);
+    if (f->proto == 17) {
+        bool o = f->ep[0].pkts > 0, r = f->ep[1].pkts > 0;
+        if (o)
+            return r ? "SF" : "S0";
+        return r ? "SHR" : "OTH";
+    }
+    return "OTH";
+}
+
+uint64_t flow_orig_bytes(const struct flow *f)
+{
+    return f->proto == 6 ? tcp_endpoint_size(f, 0) : f->ep[0].bytes;
+}
+
+uint64_t flow_resp_bytes(const struct flow *f)
+{
+    return f->proto == 6 ? tcp_endpoint_size(f, 1) : f->ep[1].bytes;
+}

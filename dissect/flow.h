@@ -1,0 +1,148 @@
+/* flow.h: the connection table.
+ *
+ * A connection is keyed by its bidirectional 5-tuple plus VLAN ids (ICMP types stand in
+ * for ports, as in Zeek and Community ID).  The table hashes a canonical ordering of the
+ * two endpoints with a per-run seed, so both directions land in one bucket and crafted
+ * keys cannot aim at one chain.  Connections come from a pool; the table never holds
+ * more than its cap: past it the least recently active connection is ended, logged and
+ * counted as evicted.  Timeouts run on packet time, per protocol and TCP state.
+ *
+ * When a connection ends (timeout, eviction, TCP close delay, reuse, or the end of
+ * input) the `on_end` callback sees it once, then it is freed.
+ */
+#ifndef LW_DISSECT_FLOW_H
+#define LW_DISSECT_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/util.h"
+#include "dissect/packet.h"
+
+/* TCP endpoint states, as Zeek's TCP_Endpoint. */
+enum tcp_state {
+    TCPS_INACTIVE = 0,
+    TCPS_SYN_SENT,
+    TCPS_SYN_ACK_SENT,
+    TCPS_PARTIAL,
+    TCPS_ESTABLISHED,
+    TCPS_CLOSED,
+    TCPS_RESET,
+};
+
+/* One direction of a connection. */
+struct flow_ep {
+    uint64_t pkts;
+    uint64_t ip_bytes;      /* IP datagram bytes, headers included */
+    uint64_t bytes;         /* UDP/ICMP/other: payload bytes */
+
+    /* TCP sequence tracking (absolute 32-bit numbers, wraps counted). */
+    uint8_t state, prev_state;
+    bool seq_init;
+    uint32_t start_seq;     /* ISN (or first seq - 1 for a partial connection) */
+    uint32_t last_seq;      /* one past the highest sequence number sent */
+    uint32_t ack_seq;       /* highest sequence number the peer acknowledged */
+    uint32_t seq_wraps;     /* times last_seq wrapped past 2^32 */
+    uint32_t ack_wraps;
+    uint32_t fin_seq;
+    uint32_t fin_cnt, rst_cnt, syn_cnt;
+    uint32_t hist_last_syn, hist_last_fin, hist_last_rst;
+    uint32_t hist_seen;     /* history letters already logged (bit per kind) */
+    uint32_t rxmit_cnt, gap_cnt, zero_win_cnt, bad_csum_cnt;
+    uint32_t rxmit_thresh, gap_thresh, zero_win_thresh;
+    uint64_t missed_bytes;  /* bytes never seen in gaps (content gaps) */
+    uint16_t win;
+    bool did_rxmit;
+};
+
+#define FLOW_UID_LEN 24
+#define FLOW_CID_LEN 32
+#define FLOW_HISTORY_MAX 32
+#define FLOW_WEIRDS_TRACKED 8
+
+struct flow {
+    /* table links */
+    struct flow *hnext;
+    struct flow *lprev, *lnext;     /* activity list of its timeout class */
+    uint64_t hash;
+    uint8_t tclass;                 /* timeout class (flow.c) */
+
+    /* key, oriented originator -> responder */
+    struct lw_addr orig_h, resp_h;
+    uint16_t orig_p, resp_p;
+    uint16_t vlan, inner_vlan;
+    uint32_t tunnel_id;
+    uint8_t proto;
+    uint8_t ip_version;
+    bool icmp_one_way;              /* ICMP type without a counterpart */
+
+    int64_t first_ts, last_ts;
+    struct flow_ep ep[2];           /* [0] originator, [1] responder */
+    char history[FLOW_HISTORY_MAX + 1];
+    uint8_t hist_len;
+    bool flipped;                   /* roles were swapped after the first packet */
+    bool tcp_closed_logged;
+
+    char uid[FLOW_UID_LEN];
+    char community_id[FLOW_CID_LEN];
+    char tunnel_parent[FLOW_UID_LEN]; /* uid of the enclosing tunnel, or "" */
+    const char *service;            /* Zeek service name, or NULL */
+    bool is_tunnel;                 /* an IP-in-IP / GRE tunnel: tunnel, not conn, row */
+
+    const char *weirds[FLOW_WEIRDS_TRACKED];
+    uint8_t nweirds;
+};
+
+typedef void (*flow_end_fn)(void *ctx, struct flow *f);
+
+struct flow_config {
+    uint32_t max_flows;       /* cap; 0 = FLOW_MAX_DEFAULT */
+    uint64_t seed;            /* uid generator seed */
+    bool seeded;              /* use `seed` (deterministic uids) instead of the kernel's */
+    uint16_t community_id_seed;
+    flow_end_fn on_end;
+    void *ctx;
+};
+
+struct flow_table;
+
+struct flow_table *flow_table_new(const struct flow_config *cfg);
+
+/* Account one packet to its connection (creating it if needed) and run the transport
+ * state machine.  Returns the connection, or NULL if the packet was not accepted. */
+struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p);
+
+/* Move packet time forward; ends connections whose timeouts have passed. */
+void flow_advance_time(struct flow_table *t, int64_t now);
+
+/* End every connection (end of input), oldest first. */
+void flow_flush(struct flow_table *t);
+
+void flow_table_free(struct flow_table *t);
+uint64_t flow_table_count(const struct flow_table *t);
+
+/* Name the connection's service (Zeek names: "http", "ssl", "dns", "vxlan"...). */
+void flow_set_service(struct flow *f, const char *service);
+
+/* True the first time `name` is reported on `f` (weird de-duplication). */
+bool flow_weird_first(struct flow *f, const char *name);
+
+/* Zeek's conn_state for the connection as it stands. */
+const char *flow_conn_state(const struct flow *f);
+
+/* Bytes each side sent: TCP from sequence numbers, others from payload sizes. */
+uint64_t flow_orig_bytes(const struct flow *f);
+uint64_t flow_resp_bytes(const struct flow *f);
+
+/* Community ID v1 (https://github.com/corelight/community-id-spec) of a 5-tuple.
+ * `out` holds FLOW_CID_LEN bytes. */
+void community_id_v1(uint16_t seed, const struct lw_addr *saddr, const struct lw_addr *daddr,
+                     uint8_t proto, uint16_t sport, uint16_t dport, bool has_ports,
+                     bool one_way, char *out);
+
+/* ICMP counterpart of `type` ("ports" for keys and Community ID); sets *one_way for
+ * types without one (then the code takes the port's place). */
+uint16_t icmp_counterpart(bool v6, uint8_t type, bool *one_way);
+
+#endif

@@ -1,0 +1,32 @@
+/* tcp.h: TCP connection state as Zeek tracks it: endpoint states, the history string,
+ * conn_state, and sizes from sequence numbers (shared with flow.c). */
+#ifndef LW_DISSECT_TCP_H
+#define LW_DISSECT_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dissect/flow.h"
+
+/* Run one TCP packet through the connection's state machine.  `created`: this packet
+ * made the connection (it may then flip the roles, as Zeek does). */
+void tcp_packet(struct flow *f, const struct l4pkt *p, bool is_orig, bool created);
+
+/* A pure SYN that starts a new connection on the same 5-tuple (Zeek's IsReuse). */
+bool tcp_is_reuse(const struct flow *f, const struct l4pkt *p);
+
+/* Both sides closed or one reset: the connection lingers only tcp_close_delay. */
+bool tcp_is_closed(const struct flow *f);
+
+const char *tcp_conn_state(const struct flow *f);
+
+/* Bytes endpoint `dir` (0 originator, 1 responder) sent, from its sequence space. */
+uint64_t tcp_endpoint_size(const struct flow *f, int dir);
+
+/* flow.c helpers the transport code uses. */
+void flow_flip(struct flow *f);
+void flow_history_add(struct flow *f, bool is_orig, char code);
+bool flow_history_once(struct flow *f, bool is_orig, uint32_t mask, char code);
+void udp_packet(struct flow *f, const struct l4pkt *p, bool is_orig, bool created);
+
+#endif

@@ -1,0 +1,31 @@
+/* logs.h: the connection-level logs lolwire writes (conn.log, weird.log), on top of the
+ * Zeek writer.  One `struct logs` holds every open log of a run. */
+#ifndef LW_OUTPUT_LOGS_H
+#define LW_OUTPUT_LOGS_H
+
+#include <stdbool.h>
+
+#include "detect/site.h"
+#include "dissect/flow.h"
+#include "dissect/weird.h"
+#include "output/zeeklog.h"
+
+struct logs {
+    struct zlog *conn;
+    struct zlog *weird;
+    const struct site *site;
+};
+
+/* Open every log under `dir` (files appear with their first record). */
+bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site);
+
+/* Write `f` to conn.log. */
+void logs_conn(struct logs *lg, const struct flow *f);
+
+/* Write a weird event to weird.log (a weird_sink_fn; ctx is the struct logs). */
+void logs_weird(void *ctx, const struct weird_event *ev);
+
+/* Close every log; returns false (with a message on stderr) if a write failed. */
+bool logs_close(struct logs *lg);
+
+#endif

@@ -1,0 +1,477 @@
+/* zeeklog.c: Zeek ASCII and JSON log writers.
+ *
+ * Rules from Zeek's src/logging/writers/ascii/Ascii.cc, src/threading/formatters/
+ * {Ascii,JSON}.cc and src/util.cc (escape_utf8), as gathered in shared/FORMATS.md §1.
+ */
+#include "output/zeeklog.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct zlog {
+    struct zlog_options opt;
+    const struct zl_schema *schema;
+    char *dir;
+    FILE *f;
+    bool failed;
+    char err[256];
+    uint64_t records;
+
+    /* the record being built */
+    struct zl_buf line;
+    size_t field;      /* index of the next field */
+    size_t set_items;  /* items in the open set */
+    bool any_json;     /* a JSON member was written (comma needed) */
+};
+
+/* ---- buffers and escaping ----------------------------------------------------------- */
+
+static void buf_reserve(struct zl_buf *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return;
+    size_t nc = b->cap ? b->cap : 1024;
+    while (nc < b->len + more)
+        nc *= 2;
+    char *np = realloc(b->p, nc);
+    if (!np)
+        abort(); /* out of memory while formatting a log line: nothing sane to do */
+    b->p = np;
+    b->cap = nc;
+}
+
+void zl_buf_put(struct zl_buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void buf_putc(struct zl_buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->p[b->len++] = c;
+}
+
+static void buf_hex(struct zl_buf *b, uint8_t c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char t[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+    zl_buf_put(b, t, 4);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const uint8_t *s, size_t n)
+{
+    uint8_t c = s[0];
+    size_t len;
+    uint32_t min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    uint32_t cp = c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(s + i, n - i);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+void zl_escape_tsv(struct zl_buf *b, const char *str, size_t n, bool in_set)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    /* Zeek falls back to escaping every non-ASCII byte when the value is not valid UTF-8. */
+    bool utf8_ok = utf8_valid(s, n);
+    buf_reserve(b, n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+        if (c == '\\') {
+            zl_buf_put(b, "\\\\", 2);
+        } else if (c < 0x20 || c == 0x7f || (in_set && c == ',')) {
+            buf_hex(b, c);
+        } else if (c >= 0x80) {
+            if (utf8_ok) {
+                size_t k = utf8_seq(s + i, n - i);
+                zl_buf_put(b, (const char *)s + i, k);
+                i += k - 1;
+            } else {
+                buf_hex(b, c);
+            }
+        } else {
+            buf_putc(b, (char)c);
+        }
+    }
+}
+
+void zl_escape_json(struct zl_buf *b, const char *str, size_t n)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+        if (c == '"') {
+            zl_buf_put(b, "\\\"", 2);
+        } else if (c == '\\') {
+            zl_buf_put(b, "\\\\", 2);
+        } else if (c < 0x20 || c == 0x7f) {
+            /* Zeek writes the 4-character text \xNN, whose backslash JSON escapes. */
+            static const char hex[] = "0123456789abcdef";
+            char t[5] = {'\\', '\\', 'x', hex[c >> 4], hex[c & 15]};
+            zl_buf_put(b, t, 5);
+        } else if (c >= 0x80) {
+            size_t k = utf8_seq(s + i, n - i);
+            if (k) {
+                zl_buf_put(b, (const char *)s + i, k);
+                i += k - 1;
+            } else {
+                static const char hex[] = "0123456789abcdef";
+                char t[5] = {'\\', '\\', 'x', hex[c >> 4], hex[c & 15]};
+                zl_buf_put(b, t, 5);
+            }
+        } else {
+            buf_putc(b, (char)c);
+        }
+    }
+    buf_putc(b, '"');
+}
+
+/* ---- files -------------------------------------------------------------------------- */
+
+struct zlog *zlog_new(const struct zlog_options *opt, const struct zl_schema *schema)
+{
+    struct zlog *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    l->opt = *opt;
+    l->dir = strdup(opt->dir);
+    l->opt.dir = l->dir;
+    l->schema = schema;
+    return l;
+}
+
+static void stamp(char *out, size_t n)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(out, n, "%Y-%m-%d-%H-%M-%S", &tm);
+}
+
+static const char *type_name(enum zl_type t)
+{
+    switch (t) {
+    case ZL_TIME: return "time";
+    case ZL_INTERVAL: return "interval";
+    case ZL_COUNT: return "count";
+    case ZL_INT: return "int";
+    case ZL_DOUBLE: return "double";
+    case ZL_BOOL: return "bool";
+    case ZL_STRING: return "string";
+    case ZL_ENUM: return "enum";
+    case ZL_ADDR: return "addr";
+    case ZL_PORT: return "port";
+    case ZL_SET_STRING: return "set[string]";
+    case ZL_VECTOR_STRING: return "vector[string]";
+    }
+    return "string";
+}
+
+static void fail(struct zlog *l, const char *what)
+{
+    if (!l->failed)
+        snprintf(l->err, sizeof(l->err), "%s/%s.%s: %s: %s", l->dir, l->schema->path,
+                 l->opt.json ? "log" : "log", what, strerror(errno));
+    l->failed = true;
+}
+
+static bool open_file(struct zlog *l)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.log", l->dir, l->schema->path);
+    l->f = fopen(path, "w");
+    if (!l->f) {
+        fail(l, "cannot create");
+        return false;
+    }
+    setvbuf(l->f, NULL, _IOFBF, 1 << 16);
+    if (l->opt.json)
+        return true;
+    char ts[32];
+    stamp(ts, sizeof(ts));
+    fprintf(l->f, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                  "#unset_field\t-\n#path\t%s\n#open\t%s\n#fields",
+            l->schema->path, ts);
+    for (size_t i = 0; i < l->schema->nfields; i++)
+        fprintf(l->f, "\t%s", l->schema->fields[i].name);
+    fputs("\n#types", l->f);
+    for (size_t i = 0; i < l->schema->nfields; i++)
+        fprintf(l->f, "\t%s", type_name(l->schema->fields[i].type));
+    fputc('\n', l->f);
+    return true;
+}
+
+bool zlog_close(struct zlog *l)
+{
+    if (!l)
+        return true;
+    bool ok = !l->failed;
+    if (l->f) {
+        if (!l->opt.json) {
+            char ts[32];
+            stamp(ts, sizeof(ts));
+            fprintf(l->f, "#close\t%s\n", ts);
+        }
+        if (fclose(l->f) != 0) {
+            fail(l, "write failed");
+            ok = false;
+        }
+    }
+    free(l->line.p);
+    free(l->dir);
+    free(l);
+    return ok;
+}
+
+uint64_t zlog_records(const struct zlog *l)
+{
+    return l->records;
+}
+
+const char *zlog_error(const struct zlog *l)
+{
+    return l->failed ? l->err : NULL;
+}
+
+/* ---- records ------------------------------------------------------------------------ */
+
+void zl_begin(struct zlog *l)
+{
+    l->line.len = 0;
+    l->field = 0;
+    l->any_json = false;
+    if (l->opt.json)
+        buf_putc(&l->line, '{');
+}
+
+/* Start the next field's value: a separator (TSV) or `"name":` (JSON). */
+static void field_start(struct zlog *l)
+{
+    if (l->opt.json) {
+        if (l->any_json)
+            buf_putc(&l->line, ',');
+        l->any_json = true;
+        const char *name = l->schema->fields[l->field].name;
+        buf_putc(&l->line, '"');
+        zl_buf_put(&l->line, name, strlen(name));
+        zl_buf_put(&l->line, "\":", 2);
+    } else if (l->field > 0) {
+        buf_putc(&l->line, '\t');
+    }
+}
+
+static void field_end(struct zlog *l)
+{
+    if (l->field < l->schema->nfields)
+        l->field++;
+}
+
+static void put_raw(struct zlog *l, const char *s, size_t n)
+{
+    field_start(l);
+    zl_buf_put(&l->line, s, n);
+    field_end(l);
+}
+
+static void put_fixed6(struct zlog *l, int64_t us)
+{
+    char t[32];
+    const char *sign = us < 0 ? "-" : "";
+    uint64_t a = us < 0 ? (uint64_t)(-us) : (uint64_t)us;
+    int n = snprintf(t, sizeof(t), "%s%" PRIu64 ".%06" PRIu64, sign, a / 1000000, a % 1000000);
+    if (l->opt.json) {
+        /* JSON numbers in Zeek are the shortest round-trip form: drop trailing zeros. */
+        while (n > 2 && t[n - 1] == '0' && t[n - 2] != '.')
+            n--;
+    }
+    put_raw(l, t, (size_t)n);
+}
+
+void zl_time(struct zlog *l, int64_t us)
+{
+    put_fixed6(l, us);
+}
+
+void zl_interval(struct zlog *l, int64_t us)
+{
+    put_fixed6(l, us);
+}
+
+void zl_count(struct zlog *l, uint64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof(t), "%" PRIu64, v);
+    put_raw(l, t, (size_t)n);
+}
+
+void zl_int(struct zlog *l, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof(t), "%" PRId64, v);
+    put_raw(l, t, (size_t)n);
+}
+
+void zl_double(struct zlog *l, double v)
+{
+    char t[40];
+    int n = snprintf(t, sizeof(t), "%.17g", v);
+    /* shortest form that round-trips */
+    for (int prec = 1; prec <= 17; prec++) {
+        n = snprintf(t, sizeof(t), "%.*g", prec, v);
+        if (strtod(t, NULL) == v)
+            break;
+    }
+    if (!strpbrk(t, ".eEn")) {
+        t[n++] = '.';
+        t[n++] = '0';
+        t[n] = '\0';
+    }
+    put_raw(l, t, (size_t)n);
+}
+
+void zl_bool(struct zlog *l, bool v)
+{
+    if (l->opt.json)
+        put_raw(l, v ? "true" : "false", v ? 4 : 5);
+    else
+        put_raw(l, v ? "T" : "F", 1);
+}
+
+void zl_str(struct zlog *l, const char *s, size_t n)
+{
+    field_start(l);
+    if (l->opt.json) {
+        zl_escape_json(&l->line, s, n);
+    } else if (n == 0) {
+        zl_buf_put(&l->line, "(empty)", 7);
+    } else if ((n == 1 && s[0] == '-') || (n == 7 && memcmp(s, "(empty)", 7) == 0) ||
+               (l->field == 0 && s[0] == '#')) {
+        /* A value that reads as a marker gets its first byte escaped. */
+        buf_hex(&l->line, (uint8_t)s[0]);
+        zl_escape_tsv(&l->line, s + 1, n - 1, false);
+    } else {
+        zl_escape_tsv(&l->line, s, n, false);
+    }
+    field_end(l);
+}
+
+void zl_cstr(struct zlog *l, const char *s)
+{
+    if (!s)
+        zl_unset(l);
+    else
+        zl_str(l, s, strlen(s));
+}
+
+void zl_addr(struct zlog *l, const struct lw_addr *a)
+{
+    char t[LW_ADDR_STRLEN + 2];
+    size_t n;
+    if (l->opt.json) {
+        t[0] = '"';
+        n = 1 + addr_format(a, t + 1);
+        t[n++] = '"';
+    } else {
+        n = addr_format(a, t);
+    }
+    put_raw(l, t, n);
+}
+
+void zl_port(struct zlog *l, uint16_t port)
+{
+    zl_count(l, port);
+}
+
+void zl_unset(struct zlog *l)
+{
+    if (l->opt.json) {
+        field_end(l); /* unset fields are left out */
+        return;
+    }
+    put_raw(l, "-", 1);
+}
+
+void zl_set_begin(struct zlog *l)
+{
+    field_start(l);
+    l->set_items = 0;
+    if (l->opt.json)
+        buf_putc(&l->line, '[');
+}
+
+void zl_set_item(struct zlog *l, const char *s, size_t n)
+{
+    if (l->set_items++)
+        buf_putc(&l->line, ',');
+    if (l->opt.json) {
+        zl_escape_json(&l->line, s, n);
+    } else if (n == 0) {
+        zl_buf_put(&l->line, "(empty)", 7);
+    } else if (n == 1 && s[0] == '-') {
+        buf_hex(&l->line, '-');
+    } else {
+        zl_escape_tsv(&l->line, s, n, true);
+    }
+}
+
+void zl_set_end(struct zlog *l)
+{
+    if (l->opt.json)
+        buf_putc(&l->line, ']');
+    else if (l->set_items == 0)
+        zl_buf_put(&l->line, "(empty)", 7);
+    field_end(l);
+}
+
+void zl_end(struct zlog *l)
+{
+    /* Fields the caller did not fill are unset. */
+    while (l->field < l->schema->nfields)
+        zl_unset(l);
+    if (l->opt.json)
+        buf_putc(&l->line, '}');
+    buf_putc(&l->line, '\n');
+    if (l->failed)
+        return;
+    if (!l->f && !open_file(l))
+        return;
+    if (fwrite(l->line.p, 1, l->line.len, l->f) != l->line.len)
+        fail(l, "write failed");
+    l->records++;
+}
