@@ -19,9 +19,6 @@
 #define FLOW_TCP_CLOSED_US (5LL * 1000000)        /* tcp_close_delay, tcp_reset_delay */
 #define FLOW_TCP_ATTEMPT_US (5LL * 1000000)       /* tcp_attempt_delay for S0 */
 
-/* How often expired connections are looked for, in packet time. */
-#define FLOW_SWEEP_US (1LL * 1000000)
-
 /* IP fragment reassembly: datagrams pending at once (protects memory against
  * fragment floods), bytes buffered across all of them, fragments per datagram
  * (protects CPU against tiny-fragment attacks), and how long a datagram may wait. */

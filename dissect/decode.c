@@ -778,7 +778,7 @@ static void decode_gre(struct dstate *s, struct flow *tun, const uint8_t *p, uin
 }
 
 /* Teredo (RFC 4380): optional authentication and origin-indication headers, then an
- * IPv6 packet.  Returns false when the payload does not look like Teredo. */
+ * IPv6 packet whose length fills the datagram.  Returns false when it is not Teredo. */
 static bool teredo_payload(const uint8_t *p, uint32_t len, uint32_t *off)
 {
     struct cursor c = cur_make(p, len);
@@ -789,59 +789,77 @@ static bool teredo_payload(const uint8_t *p, uint32_t len, uint32_t *off)
     }
     if (cur_peek(&c, 0) == 0x00 && cur_peek(&c, 1) == 0x00) /* origin indication */
         cur_skip(&c, 8);
-    if (c.err || cur_left(&c) < 40)
-        return false;
-    if ((c.p[0] >> 4) != 6)
+    if (c.err || cur_left(&c) < 40 || (c.p[0] >> 4) != 6)
         return false;
     uint32_t plen = load_be16(c.p + 4);
-    if (40 + plen != cur_left(&c))
+    uint8_t nh = c.p[6];
+    /* A bubble (no next header, empty) may carry trailing bytes. */
+    if (40 + plen != cur_left(&c) && !(nh == 59 && plen == 0 && 40 + plen < cur_left(&c)))
         return false;
     *off = (uint32_t)(c.p - p);
     return true;
 }
 
-/* Try the UDP tunnels by port.  Returns true when the payload was a tunnel. */
-static bool udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l)
+/* Teredo on a port other than 3544: an IPv6 header (directly or behind an origin
+ * indication) with a 2001:0::/32 Teredo address, as Zeek's detector. */
+static bool teredo_detect(const uint8_t *p, uint32_t len)
+{
+    if (len < 40)
+        return false;
+    if ((p[0] >> 4) == 6) {
+        static const uint8_t pfx[4] = {0x20, 0x01, 0x00, 0x00};
+        return memcmp(p + 8, pfx, 4) == 0 || memcmp(p + 24, pfx, 4) == 0;
+    }
+    if (p[0] == 0 && p[1] == 0 && len >= 48)
+        return (p[8] >> 4) == 6;
+    return false;
+}
+
+/* Hand a UDP payload to the tunnel its responder port names (after the connection's
+ * orientation is settled, as Zeek dispatches), or to the Teredo/AYIYA detectors. */
+static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, bool is_orig)
 {
     const uint8_t *p = l->payload;
     uint32_t len = l->payload_caplen;
     if (len < l->payload_len) /* a snaplen-cut tunnel packet cannot be decoded whole */
-        return false;
-    uint16_t sp = l->sport, dp = l->dport;
+        return;
+    uint16_t port = f->resp_p;
 
-    if (dp == 4789) { /* VXLAN: flags(1) reserved(3) VNI(3) reserved(1) */
+    switch (port) {
+    case 4789: /* VXLAN: flags(1) reserved(3) VNI(3) reserved(1) */
         if (len < 8 || !(p[0] & 0x08))
-            return false;
+            return;
         flow_set_service(f, "vxlan");
-        tunnel_enter(s, f, load_be32(p + 4) >> 8, INNER_ETHER, p + 8, len - 8);
-        return true;
-    }
-    if (dp == 6081) { /* Geneve */
+        if (len > 8)
+            tunnel_enter(s, f, load_be32(p + 4) >> 8, INNER_ETHER, p + 8, len - 8);
+        return;
+    case 6081: { /* Geneve */
         if (len < 8 || (p[0] >> 6) != 0)
-            return false;
+            return;
         uint32_t h = 8 + (p[0] & 0x3f) * 4u;
         if (len < h)
-            return false;
+            return;
         uint16_t type = load_be16(p + 2);
-        flow_set_service(f, "geneve");
         uint32_t vni = load_be32(p + 4) >> 8;
+        flow_set_service(f, "geneve");
         if (type == ETH_TEB)
             tunnel_enter(s, f, vni, INNER_ETHER, p + h, len - h);
         else if (type == ETH_IPV4 || type == ETH_IPV6)
             tunnel_enter(s, f, vni, INNER_IP, p + h, len - h);
-        return true;
+        return;
     }
-    if (sp == 2152 || dp == 2152) { /* GTPv1-U */
+    case 2152:
+    case 2123: { /* GTPv1 */
         struct cursor c = cur_make(p, len);
         uint8_t fl = cur_u8(&c), type = cur_u8(&c);
         cur_skip(&c, 2);
         uint32_t teid = cur_be32(&c);
         if (c.err || (fl >> 5) != 1 || !(fl & 0x10))
-            return false;
+            return;
         if (fl & 0x07) {
             cur_skip(&c, 3);
             uint8_t next = cur_u8(&c);
-            while (next && !c.err) {
+            while ((fl & 0x04) && !c.err) {
                 uint8_t elen = cur_u8(&c);
                 if (elen == 0) {
                     c.err = true;
@@ -849,46 +867,58 @@ static bool udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l)
                 }
                 cur_skip(&c, elen * 4u - 2);
                 next = cur_u8(&c);
+                if (!next)
+                    break;
             }
         }
-        if (c.err)
-            return false;
-        flow_set_service(f, "gtpv1");
-        if (type != 0xff) /* signalling, not user data */
-            return true;
+        if (c.err || type != 0xff) /* only G-PDUs carry user packets */
+            return;
         uint32_t off = (uint32_t)(c.p - p);
-        if (len > off)
-            tunnel_enter(s, f, teid, INNER_IP, p + off, len - off);
-        return true;
+        if (len - off < 20 || ((p[off] >> 4) != 4 && (p[off] >> 4) != 6))
+            return;
+        flow_set_service(f, "gtpv1");
+        tunnel_enter(s, f, teid, INNER_IP, p + off, len - off);
+        return;
     }
-    if (sp == 3544 || dp == 3544) {
-        uint32_t off;
-        if (!teredo_payload(p, len, &off))
-            return false;
-        flow_set_service(f, "teredo");
-        tunnel_enter(s, f, 0, INNER_IP, p + off, len - off);
-        return true;
+    case 4754: /* GRE-in-UDP */
+        tunnel_enter(s, f, 0, INNER_GRE, p, len);
+        return;
+    case 5072:
+        break;
+    case 3544:
+        break;
+    default:
+        if (len >= 3 && p[1] == 0x52 && p[2] == 0x11)
+            port = 5072;
+        else if (teredo_detect(p, len))
+            port = 3544;
+        else
+            return;
     }
-    if (sp == 5072 || dp == 5072) { /* AYIYA */
+
+    if (port == 5072) { /* AYIYA */
         struct cursor c = cur_make(p, len);
         uint8_t id = cur_u8(&c), sig = cur_u8(&c), op = cur_u8(&c), nh = cur_u8(&c);
         cur_skip(&c, 4); /* epoch */
         cur_skip(&c, (size_t)1 << (id >> 4));
         cur_skip(&c, (size_t)(sig >> 4) * 4);
-        if (c.err)
-            return false;
+        if (c.err || (op & 0x0f) != 1) /* only "forward" carries packets */
+            return;
         flow_set_service(f, "ayiya");
-        if ((op & 0x0f) != 1 || (nh != 4 && nh != 41)) /* only "forward" carries packets */
-            return true;
         uint32_t off = (uint32_t)(c.p - p);
-        tunnel_enter(s, f, 0, INNER_IP, p + off, len - off);
-        return true;
+        if ((nh == 4 || nh == 41) && len > off)
+            tunnel_enter(s, f, 0, INNER_IP, p + off, len - off);
+        return;
     }
-    if (dp == 4754) { /* GRE-in-UDP */
-        tunnel_enter(s, f, 0, INNER_GRE, p, len);
-        return true;
-    }
-    return false;
+
+    /* Teredo: confirmed (service set) once each direction has sent valid Teredo. */
+    uint32_t off;
+    if (!teredo_payload(p, len, &off))
+        return;
+    f->tunnel_ok |= is_orig ? 1 : 2;
+    if (f->tunnel_ok == 3)
+        flow_set_service(f, "teredo");
+    tunnel_enter(s, f, 0, INNER_IP, p + off, len - off);
 }
 
 /* ---- transport ---------------------------------------------------------------------- */
@@ -919,7 +949,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload_len = l->l4_len - hl;
         l->payload_caplen = l->l4_caplen > hl ? l->l4_caplen - hl : 0;
         l->payload = l->l4 + (l->l4_caplen > hl ? hl : l->l4_caplen);
-        flow_packet(s->d->flows, l);
+        flow_packet(s->d->flows, l, NULL);
         return;
     }
     case 17: { /* UDP */
@@ -939,9 +969,10 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload_len = plen;
         l->payload_caplen = l->l4_caplen > 8 ? min_u32(l->l4_caplen - 8, plen) : 0;
         l->payload = l->l4 + (l->l4_caplen > 8 ? 8 : l->l4_caplen);
-        struct flow *f = flow_packet(s->d->flows, l);
+        bool is_orig;
+        struct flow *f = flow_packet(s->d->flows, l, &is_orig);
         if (f)
-            udp_tunnel(s, f, l);
+            udp_tunnel(s, f, l, is_orig);
         return;
     }
     case 1:    /* ICMP */
@@ -957,7 +988,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload_len = l->l4_len - hl;
         l->payload_caplen = l->l4_caplen > hl ? l->l4_caplen - hl : 0;
         l->payload = l->l4 + (l->l4_caplen > hl ? hl : l->l4_caplen);
-        flow_packet(s->d->flows, l);
+        flow_packet(s->d->flows, l, NULL);
         return;
     }
     case 4:  /* IP in IP */
@@ -966,7 +997,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload = l->l4;
         l->payload_len = l->l4_len;
         l->payload_caplen = l->l4_caplen;
-        struct flow *f = flow_packet(s->d->flows, l);
+        struct flow *f = flow_packet(s->d->flows, l, NULL);
         if (!f)
             return;
         if (l->l4_caplen < l->l4_len)
@@ -979,7 +1010,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload = l->l4;
         l->payload_len = l->l4_len;
         l->payload_caplen = l->l4_caplen;
-        flow_packet(s->d->flows, l);
+        flow_packet(s->d->flows, l, NULL);
         return;
     }
 }

@@ -9,22 +9,36 @@
 
 #include "core/config.h"
 #include "core/stats.h"
+#include "dissect/ports.h"
 #include "dissect/tcp.h"
 
-/* Timeout classes: connections in one class share a timeout, so each class's list,
- * kept in order of last activity, expires from its head in O(1). */
+/* Timeout classes.  Connections in one class share a rule, and each class's list is kept
+ * in deadline order, so expiry looks only at list heads.  "Inactivity" classes expire
+ * `timeout` after the last packet (a packet moves the connection to the tail); "fixed"
+ * classes expire `timeout` after the moment the connection entered them (Zeek's TCP
+ * attempt and close-delay timers), and packets do not move them. */
 enum {
-    TC_TCP = 0,
-    TC_TCP_CLOSED,
+    TC_TCP_ATTEMPT = 0, /* orig sent a SYN, no answer: tcp_attempt_delay after the SYN */
+    TC_TCP_CLOSED,      /* close complete: tcp_close_delay after the close */
+    TC_TCP_HANDSHAKE,   /* both sides still in handshake states: Zeek uses the UDP timeout */
+    TC_TCP,
     TC_UDP,
     TC_ICMP,
     TC_OTHER,
     TC_COUNT,
 };
 
-static const int64_t class_timeout[TC_COUNT] = {
-    FLOW_TCP_TIMEOUT_US, FLOW_TCP_CLOSED_US, FLOW_UDP_TIMEOUT_US, FLOW_ICMP_TIMEOUT_US,
-    FLOW_OTHER_TIMEOUT_US,
+static const struct {
+    int64_t timeout;
+    bool fixed;
+} class_rule[TC_COUNT] = {
+    [TC_TCP_ATTEMPT] = {FLOW_TCP_ATTEMPT_US, true},
+    [TC_TCP_CLOSED] = {FLOW_TCP_CLOSED_US, true},
+    [TC_TCP_HANDSHAKE] = {FLOW_UDP_TIMEOUT_US, false},
+    [TC_TCP] = {FLOW_TCP_TIMEOUT_US, false},
+    [TC_UDP] = {FLOW_UDP_TIMEOUT_US, false},
+    [TC_ICMP] = {FLOW_ICMP_TIMEOUT_US, false},
+    [TC_OTHER] = {FLOW_OTHER_TIMEOUT_US, false},
 };
 
 struct flow_list {
@@ -48,7 +62,7 @@ struct flow_table {
     struct flow_list cls[TC_COUNT];
     struct flow *free_list;
     struct flow_slab *slabs;
-    int64_t now, next_sweep;
+    int64_t now;
 };
 
 /* ---- keys ----------------------------------------------------------------------------- */
@@ -207,11 +221,25 @@ uint64_t flow_table_count(const struct flow_table *t)
     return t->count;
 }
 
-static int flow_class(const struct flow *f)
+static bool tcp_handshaking(uint8_t st)
+{
+    return st == TCPS_INACTIVE || st == TCPS_SYN_SENT || st == TCPS_SYN_ACK_SENT;
+}
+
+static int flow_class(struct flow *f)
 {
     switch (f->proto) {
-    case 6:
-        return tcp_is_closed(f) ? TC_TCP_CLOSED : TC_TCP;
+    case 6: {
+        const struct flow_ep *o = &f->ep[0], *r = &f->ep[1];
+        if (f->close_armed)
+            return TC_TCP_CLOSED;
+        if (f->attempt_armed && (o->state == TCPS_SYN_SENT || o->state == TCPS_SYN_ACK_SENT) &&
+            r->state == TCPS_INACTIVE)
+            return TC_TCP_ATTEMPT;
+        if (!tcp_handshaking(o->state) || !tcp_handshaking(r->state))
+            f->tcp_active = true; /* Zeek switches to the TCP timeout once, for good */
+        return f->tcp_active ? TC_TCP : TC_TCP_HANDSHAKE;
+    }
     case 17:
         return TC_UDP;
     case 1:
@@ -222,12 +250,22 @@ static int flow_class(const struct flow *f)
     }
 }
 
+static int64_t deadline(const struct flow *f)
+{
+    int64_t base = f->last_ts;
+    if (f->tclass == TC_TCP_ATTEMPT)
+        base = f->attempt_at;
+    else if (f->tclass == TC_TCP_CLOSED)
+        base = f->close_at;
+    return base + class_rule[f->tclass].timeout;
+}
+
 static void expire(struct flow_table *t, int64_t now)
 {
     for (int c = 0; c < TC_COUNT; c++) {
         struct flow *f;
-        while ((f = t->cls[c].head) && now - f->last_ts > class_timeout[c]) {
-            if (c != TC_TCP_CLOSED)
+        while ((f = t->cls[c].head) && now >= deadline(f)) {
+            if (c != TC_TCP_CLOSED && c != TC_TCP_ATTEMPT)
                 lw_stats.flows_timed_out++;
             flow_end(t, f);
         }
@@ -239,10 +277,7 @@ void flow_advance_time(struct flow_table *t, int64_t now)
     if (now <= t->now)
         return; /* time never runs backwards (files out of order, clock steps) */
     t->now = now;
-    if (now >= t->next_sweep) {
-        expire(t, now);
-        t->next_sweep = now + FLOW_SWEEP_US;
-    }
+    expire(t, now); /* O(1) unless something is due: only list heads are looked at */
 }
 
 /* Evict the least recently active connection across all classes. */
@@ -325,14 +360,7 @@ void flow_flip(struct flow *f)
     struct flow_ep e = f->ep[0];
     f->ep[0] = f->ep[1];
     f->ep[1] = e;
-    /* History letters record direction by case: swap it. */
-    for (unsigned i = 0; i < f->hist_len; i++) {
-        char c = f->history[i];
-        if (c >= 'a' && c <= 'z')
-            f->history[i] = (char)(c - 'a' + 'A');
-        else if (c >= 'A' && c <= 'Z')
-            f->history[i] = (char)(c - 'A' + 'a');
-    }
+    /* History letters already written keep their case: Zeek marks the flip with '^'. */
     f->flipped = !f->flipped;
 }
 
@@ -358,7 +386,26 @@ bool flow_history_once(struct flow *f, bool is_orig, uint32_t mask, char code)
     return true;
 }
 
-struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p)
+static bool is_broadcast(const struct lw_addr *a)
+{
+    if (addr_is_v4(a))
+        return a->b[15] == 255 || a->b[12] >= 224; /* limited/directed broadcast, multicast */
+    return a->b[0] == 0xff;                         /* IPv6 multicast */
+}
+
+/* Zeek orients a connection by its first packet, except when that packet looks like
+ * the server's (TCP: SYN-ACK or a server port; UDP: a server source port). */
+static bool wants_flip(const struct l4pkt *p)
+{
+    if (p->proto == 6)
+        return tcp_wants_flip(p);
+    if (p->proto == 17)
+        return likely_server_port(p->sport, 17) && !likely_server_port(p->dport, 17) &&
+               !is_broadcast(&p->dst);
+    return false;
+}
+
+struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_orig_out)
 {
     uint16_t sp, dp;
     bool one_way;
@@ -380,33 +427,49 @@ struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p)
         created = true;
     }
 
+    if (created && wants_flip(p)) {
+        flow_flip(f);
+        flow_history_add(f, true, '^');
+    }
     bool is_orig = addr_cmp(&p->src, &f->orig_h) == 0 && sp == f->orig_p;
     if (addr_cmp(&p->src, &p->dst) == 0 && sp == dp)
         is_orig = true; /* a connection to itself: every packet is the originator's */
 
-    if (p->ts > f->last_ts)
+    if (p->proto != 6) /* TCP decides itself (not after both sides closed) */
         f->last_ts = p->ts;
 
     switch (p->proto) {
     case 6:
-        tcp_packet(f, p, is_orig, created);
+        tcp_packet(f, p, is_orig);
         break;
     case 17:
-        udp_packet(f, p, is_orig, created);
+        udp_packet(f, p, is_orig);
         break;
-    default: {
+    case 1:
+    case 58: {
         struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
         e->pkts++;
         e->ip_bytes += p->ip_len;
         e->bytes += p->payload_len;
         break;
     }
+    default: {
+        /* Other transports: packets and IP bytes only, as Zeek's unknown_transport. */
+        struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
+        e->pkts++;
+        e->ip_bytes += p->ip_len;
+        break;
+    }
     }
 
+    if (is_orig_out)
+        *is_orig_out = is_orig;
     int cls = flow_class(f);
-    list_remove(&t->cls[f->tclass], f);
-    f->tclass = (uint8_t)cls;
-    list_append(&t->cls[cls], f);
+    if (cls != f->tclass || !class_rule[cls].fixed) {
+        list_remove(&t->cls[f->tclass], f);
+        f->tclass = (uint8_t)cls;
+        list_append(&t->cls[cls], f);
+    }
     return f;
 }
 
@@ -470,16 +533,15 @@ bool flow_weird_first(struct flow *f, const char *name)
 
 /* ---- UDP and others ------------------------------------------------------------------- */
 
-void udp_packet(struct flow *f, const struct l4pkt *p, bool is_orig, bool created)
+void udp_packet(struct flow *f, const struct l4pkt *p, bool is_orig)
 {
     struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
     e->pkts++;
     e->ip_bytes += p->ip_len;
     e->bytes += p->payload_len;
-    /* UDP history: D/d for data once per direction; Zeek has no other UDP letters. */
-    if (p->payload_len > 0)
-        flow_history_once(f, is_orig, 1u << 3, 'D');
-    (void)created;
+    /* UDP history: D/d once per direction for any datagram, even an empty one (Zeek's
+     * UDPAnalyzer::DeliverPacket). */
+    flow_history_once(f, is_orig, 1u << 3, 'D');
 }
 
 const char *flow_conn_state(const struct flow *f)

@@ -52,8 +52,7 @@ struct flow_ep {
     uint32_t rxmit_cnt, gap_cnt, zero_win_cnt, bad_csum_cnt;
     uint32_t rxmit_thresh, gap_thresh, zero_win_thresh;
     uint64_t missed_bytes;  /* bytes never seen in gaps (content gaps) */
-    uint16_t win;
-    bool did_rxmit;
+    bool did_close;         /* this side finished (FIN or RST processed) */
 };
 
 #define FLOW_UID_LEN 24
@@ -82,13 +81,16 @@ struct flow {
     char history[FLOW_HISTORY_MAX + 1];
     uint8_t hist_len;
     bool flipped;                   /* roles were swapped after the first packet */
-    bool tcp_closed_logged;
+    bool attempt_armed, close_armed; /* TCP timers (Zeek's attempt and close delay) */
+    int64_t attempt_at, close_at;    /* when they were armed */
+    bool tcp_active;                 /* left the handshake: TCP inactivity timeout applies */
 
     char uid[FLOW_UID_LEN];
     char community_id[FLOW_CID_LEN];
     char tunnel_parent[FLOW_UID_LEN]; /* uid of the enclosing tunnel, or "" */
     const char *service;            /* Zeek service name, or NULL */
     bool is_tunnel;                 /* an IP-in-IP / GRE tunnel: tunnel, not conn, row */
+    uint8_t tunnel_ok;              /* directions that sent valid tunnel packets (bits) */
 
     const char *weirds[FLOW_WEIRDS_TRACKED];
     uint8_t nweirds;
@@ -110,8 +112,9 @@ struct flow_table;
 struct flow_table *flow_table_new(const struct flow_config *cfg);
 
 /* Account one packet to its connection (creating it if needed) and run the transport
- * state machine.  Returns the connection, or NULL if the packet was not accepted. */
-struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p);
+ * state machine.  Returns the connection, or NULL if the packet was not accepted;
+ * `*is_orig` (if not NULL) tells whether the packet came from the originator. */
+struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_orig);
 
 /* Move packet time forward; ends connections whose timeouts have passed. */
 void flow_advance_time(struct flow_table *t, int64_t now);

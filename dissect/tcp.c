@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dissect/weird.h"
+#include "dissect/ports.h"
 
 /* History bits (per endpoint), as Zeek's HIST_* flags. */
 enum {
@@ -31,29 +32,6 @@ enum {
 static inline int32_t seq_delta(uint32_t a, uint32_t b)
 {
     return (int32_t)(a - b);
-}
-
-/* Ports that "look like" servers: a connection seen without its SYN is oriented so that
- * one of these is the responder's (Zeek's likely_server_ports, as its analyzers register
- * them). */
-static bool likely_server_port(uint16_t port, uint8_t proto)
-{
-    static const uint16_t tcp_ports[] = {
-        21,   22,   23,   25,   53,   80,   81,   88,   110,  111,  135,  139,  143,  179,
-        389,  443,  445,  465,  502,  513,  514,  563,  585,  587,  614,  636,  989,  990,
-        992,  993,  994,  995,  1080, 1723, 2049, 2811, 3128, 3306, 3389, 5222, 5269, 5432,
-        5900, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8443, 8888, 9200, 11211, 1883, 8883,
-    };
-    static const uint16_t udp_ports[] = {
-        53,  67,  69,  88,   123,  137,  138,  161,  162,  500,  514,  1812, 1813,
-        1900, 2123, 2152, 3478, 3544, 4500, 4789, 5060, 5072, 5353, 5355, 6081, 443,
-    };
-    const uint16_t *v = proto == 6 ? tcp_ports : udp_ports;
-    size_t n = proto == 6 ? sizeof(tcp_ports) / 2 : sizeof(udp_ports) / 2;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == port)
-            return true;
-    return false;
 }
 
 static struct flow_ep *ep_of(struct flow *f, bool is_orig)
@@ -207,105 +185,115 @@ static void update_ack_seq(struct flow_ep *peer, uint32_t ack)
 
 /* ---- the state machine (Zeek's UpdateStateMachine and friends) ------------------------ */
 
+struct tcp_step {
+    bool do_close;
+};
+
 static void update_inactive(struct flow *f, struct flow_ep *e, struct flow_ep *peer,
-                            bool is_orig, uint8_t flags, uint32_t seq, uint32_t len)
+                            bool *is_orig, uint8_t flags, uint32_t seq, uint32_t len,
+                            struct tcp_step *st)
 {
     bool syn = flags & TH_SYN, ack = flags & TH_ACK, fin = flags & TH_FIN,
          rst = flags & TH_RST;
     if (syn) {
-        if (is_orig) {
-            if (ack) {
+        if (*is_orig) {
+            if (ack)
                 weird_report(f->last_ts, f, "connection_originator_SYN_ack", NULL, "TCP");
-                set_state(e, TCPS_SYN_ACK_SENT);
-            } else {
-                set_state(e, TCPS_SYN_SENT);
+            set_state(e, ack ? TCPS_SYN_ACK_SENT : TCPS_SYN_SENT);
+            if (!f->attempt_armed) {
+                f->attempt_armed = true;
+                f->attempt_at = f->last_ts;
             }
         } else {
-            if (!ack && peer->state == TCPS_SYN_ACK_SENT)
-                weird_report(f->last_ts, f, "SYN_seq_jump", NULL, "TCP");
-            set_state(e, TCPS_SYN_ACK_SENT);
+            if (ack) {
+                /* a SYN-ACK: the handshake's second step */
+            } else if (peer->state == TCPS_SYN_ACK_SENT && seq == e->start_seq) {
+                /* SYN and SYN-ACK seen in reverse order: turn the connection around. */
+                flow_flip(f);
+                flow_history_add(f, true, '^');
+                *is_orig = !*is_orig;
+                set_state(peer, TCPS_ESTABLISHED);
+            } else {
+                weird_report(f->last_ts, f, "simultaneous_open", NULL, "TCP");
+            }
+            if (peer->state == TCPS_SYN_SENT)
+                set_state(peer, TCPS_ESTABLISHED);
+            else if (peer->state == TCPS_INACTIVE)
+                weird_report(f->last_ts, f, "unsolicited_SYN_response", NULL, "TCP");
+            set_state(e, TCPS_ESTABLISHED);
         }
     }
     if (fin) {
         set_state(e, TCPS_CLOSED);
+        st->do_close = true;
         if (peer->state != TCPS_PARTIAL && !syn)
             weird_report(f->last_ts, f, "spontaneous_FIN", NULL, "TCP");
     }
     if (rst) {
         set_state(e, TCPS_RESET);
-        if (is_orig && peer->state == TCPS_ESTABLISHED)
-            set_state(peer, TCPS_PARTIAL);
+        st->do_close = true;
     }
     if (e->state == TCPS_INACTIVE) {
-        /* No control flags: a packet of a connection whose start we missed, unless it is
-         * an early ACK of the originator's SYN (seen from some stacks). */
-        if (is_orig || len != 0 || peer->state != TCPS_SYN_SENT)
+        /* No SYN, FIN or RST.  A bare ACK before the SYN-ACK (some stacks send one) keeps
+         * the responder inactive; an ACK after a SYN-ACK whose SYN we missed establishes. */
+        if (!*is_orig && len == 0 && f->ep[0].state == TCPS_SYN_SENT)
+            ;
+        else if (ack && peer->state == TCPS_ESTABLISHED)
+            set_state(e, TCPS_ESTABLISHED);
+        else
             set_state(e, TCPS_PARTIAL);
     }
-    (void)seq;
 }
 
 static void update_syn_sent(struct flow *f, struct flow_ep *e, struct flow_ep *peer,
-                            bool is_orig, uint8_t flags, uint32_t seq, uint32_t len)
+                            uint8_t flags, uint32_t len, struct tcp_step *st)
 {
-    bool syn = flags & TH_SYN, ack = flags & TH_ACK, fin = flags & TH_FIN,
-         rst = flags & TH_RST;
-    if (syn) {
-        if (seq != e->start_seq) {
-            weird_report(f->last_ts, f, "SYN_seq_jump", NULL, "TCP");
-            e->start_seq = e->ack_seq = e->last_seq = seq;
-        }
-    }
-    if (fin) {
+    if (flags & TH_FIN) {
         if (peer->state == TCPS_INACTIVE || peer->state == TCPS_SYN_SENT)
             weird_report(f->last_ts, f, "inappropriate_FIN", NULL, "TCP");
         set_state(e, TCPS_CLOSED);
+        st->do_close = true;
     }
-    if (rst) {
+    if (flags & TH_RST) {
         set_state(e, TCPS_RESET);
-    } else if (ack && !fin) {
-        /* The handshake completes when an endpoint that sent a SYN acknowledges the
-         * peer's SYN. */
-        if (peer->state == TCPS_SYN_ACK_SENT || peer->state == TCPS_SYN_SENT ||
-            peer->state == TCPS_ESTABLISHED) {
-            set_state(e, TCPS_ESTABLISHED);
-            if (peer->state != TCPS_ESTABLISHED)
-                set_state(peer, TCPS_ESTABLISHED);
-        } else if (len > 0) {
-            weird_report(f->last_ts, f, "data_before_established", NULL, "TCP");
-        }
+        st->do_close = true;
     } else if (len > 0) {
         weird_report(f->last_ts, f, "data_before_established", NULL, "TCP");
     }
-    (void)is_orig;
 }
 
-static void update_established(struct flow *f, struct flow_ep *e, struct flow_ep *peer,
-                               uint8_t flags)
+static void update_established(struct flow_ep *e, struct flow_ep *peer, uint8_t flags,
+                               struct tcp_step *st)
 {
     bool syn = flags & TH_SYN, ack = flags & TH_ACK, fin = flags & TH_FIN,
          rst = flags & TH_RST;
-    if (syn && e->state == TCPS_PARTIAL && peer->state == TCPS_INACTIVE && !ack) {
-        weird_report(f->last_ts, f, "SYN_after_partial", NULL, "TCP");
+    if (syn && e->state == TCPS_PARTIAL && peer->state == TCPS_INACTIVE && !ack)
         set_state(e, TCPS_SYN_SENT);
-    }
     if (fin && !rst) {
         set_state(e, TCPS_CLOSED);
         if (peer->state == TCPS_RESET && peer->prev_state == TCPS_CLOSED)
-            set_state(peer, TCPS_CLOSED); /* FIN then RST from the peer: a normal end */
+            set_state(peer, TCPS_CLOSED); /* the peer's FIN then RST: a normal close */
+        st->do_close = true;
     }
-    if (rst)
+    if (rst) {
         set_state(e, TCPS_RESET);
+        st->do_close = true;
+    }
 }
 
-static void update_closed(struct flow *f, struct flow_ep *e, uint8_t flags, int32_t delta_last)
+static void update_closed(struct flow *f, struct flow_ep *e, struct flow_ep *peer,
+                          uint8_t flags, int32_t delta_last, struct tcp_step *st)
 {
     if (flags & TH_SYN)
         weird_report(f->last_ts, f, "SYN_after_close", NULL, "TCP");
     if ((flags & TH_FIN) && delta_last > 0)
         weird_report(f->last_ts, f, "FIN_advanced_last_seq", NULL, "TCP");
-    if (flags & TH_RST)
+    /* A RST after both FINs leaves the connection closed (it stays SF). */
+    if ((flags & TH_RST) && peer->state != TCPS_CLOSED) {
         set_state(e, TCPS_RESET);
+        if (!e->did_close)
+            st->do_close = true;
+    }
 }
 
 static void update_reset(struct flow *f, uint8_t flags, uint32_t len)
@@ -318,105 +306,173 @@ static void update_reset(struct flow *f, uint8_t flags, uint32_t len)
         weird_report(f->last_ts, f, "data_after_reset", NULL, "TCP");
 }
 
-/* ---- entry points ---------------------------------------------------------------------- */
-
-void tcp_packet(struct flow *f, const struct l4pkt *p, bool is_orig, bool created)
+/* Zeek's ConnectionClosed(): the endpoint is done; when both are (or one reset, or the
+ * peer never spoke) the connection lingers tcp_close_delay and is removed. */
+static void connection_closed(struct flow *f, struct flow_ep *e, struct flow_ep *peer)
 {
-    uint8_t flags = p->tcp_flags;
-    bool syn = flags & TH_SYN, ack = flags & TH_ACK;
-
-    if (created) {
-        /* A connection seen first without its SYN (or from a SYN-ACK) is oriented by its
-         * ports, as Zeek does: the side on a likely server port is the responder. */
-        bool flip = false;
-        if (!syn || ack) {
-            if (syn && ack)
-                flip = true; /* a SYN-ACK comes from the responder */
-            else
-                flip = likely_server_port(p->sport, 6) && !likely_server_port(p->dport, 6);
-        }
-        if (flip) {
-            flow_flip(f);
-            flow_history_add(f, true, '^');
-            is_orig = !is_orig;
+    if (e->did_close)
+        return;
+    e->did_close = true;
+    if (e->state == TCPS_RESET || peer->did_close || peer->state == TCPS_INACTIVE) {
+        if (!f->close_armed) {
+            f->close_armed = true;
+            f->close_at = f->last_ts;
         }
     }
+}
 
+/* Relative sequence number of `cur` in `e`'s space (Zeek's get_relative_seq). */
+static uint64_t relative_seq(const struct flow_ep *e, uint32_t cur, uint32_t last,
+                             uint32_t *wraps, bool *underflow)
+{
+    int32_t d = seq_delta(cur, last);
+    if (d < 0 && *wraps && cur > last)
+        (*wraps)--;
+    else if (d > 0 && cur < last)
+        (*wraps)++;
+    *underflow = false;
+    if (*wraps == 0) {
+        int32_t r = seq_delta(cur, e->start_seq);
+        *underflow = r < 0;
+        return (uint64_t)(int64_t)r;
+    }
+    return ((uint64_t)*wraps << 32) + cur - e->start_seq;
+}
+
+/* ---- entry points ---------------------------------------------------------------------- */
+
+bool tcp_wants_flip(const struct l4pkt *p)
+{
+    bool syn = p->tcp_flags & TH_SYN, ack = p->tcp_flags & TH_ACK;
+    if (syn && !ack)
+        return false; /* a pure SYN is the originator's */
+    if (syn && ack)
+        return true; /* a SYN-ACK is the responder's (Zeek's baselines: "^h...") */
+    if (!likely_server_port(p->sport, 6))
+        return false;
+    if (likely_server_port(p->dport, 6))
+        return p->sport < p->dport;
+    return true;
+}
+
+void tcp_packet(struct flow *f, const struct l4pkt *p, bool is_orig)
+{
+    uint8_t flags = p->tcp_flags;
+    bool syn = flags & TH_SYN, ack = flags & TH_ACK, fin = flags & TH_FIN,
+         rst = flags & TH_RST;
     struct flow_ep *e = ep_of(f, is_orig), *peer = ep_of(f, !is_orig);
-    e->pkts++;
-    e->ip_bytes += p->ip_len;
 
     uint32_t len = p->payload_len;
-    uint32_t seg_len = len + (syn ? 1 : 0) + ((flags & TH_FIN) ? 1 : 0);
+    uint32_t seg_len = len + (syn ? 1 : 0) + (fin ? 1 : 0);
+    if (rst)
+        seg_len -= len; /* a RST's payload is not in sequence space */
     uint32_t seq = p->seq, end = seq + seg_len;
 
     init_endpoint(f, e, flags, seq, end);
-    uint32_t rel_seq = seq - e->start_seq;
+    bool underflow;
+    uint32_t wraps = e->seq_wraps;
+    uint64_t rel_seq = relative_seq(e, seq, e->last_seq, &wraps, &underflow);
 
-    update_history(f, e, is_orig, flags, rel_seq, len);
+    update_history(f, e, is_orig, flags, (uint32_t)rel_seq, len);
 
-    /* Zero windows (not on RST, not before the connection is up): W/w, scaled. */
-    if (p->win == 0 && !(flags & (TH_RST | TH_SYN)) && peer->state != TCPS_RESET &&
-        e->state != TCPS_INACTIVE)
+    /* Zero windows: W/w, scaled (Zeek's update_window). */
+    if (p->win == 0 && !rst && peer->state != TCPS_CLOSED && e->state != TCPS_RESET)
         scaled_history(f, is_orig, 'W', &e->zero_win_cnt, &e->zero_win_thresh);
 
-    if (flags & TH_FIN) {
+    if (!f->ep[0].did_close || !f->ep[1].did_close)
+        f->last_ts = p->ts;
+
+    if (fin) {
         e->fin_cnt++;
-        e->fin_seq = end;
+        e->fin_seq = (uint32_t)rel_seq + seg_len;
     }
-    if (flags & TH_RST)
+    if (rst)
         e->rst_cnt++;
-    if (ack)
-        update_ack_seq(peer, p->ack);
+    if (ack) {
+        if (peer->state == TCPS_INACTIVE) {
+            /* What the silent side has sent, as far as this ACK tells. */
+            peer->start_seq = peer->ack_seq = peer->last_seq = p->ack - 1;
+            peer->seq_init = true;
+        } else if (!rst) {
+            update_ack_seq(peer, p->ack);
+        }
+    }
 
     int32_t delta_last = update_last_seq(f, e, is_orig, end, flags, len);
 
+    struct tcp_step st = {false};
     switch (e->state) {
     case TCPS_INACTIVE:
-        update_inactive(f, e, peer, is_orig, flags, seq, len);
+        update_inactive(f, e, peer, &is_orig, flags, seq, len, &st);
+        /* a flip swapped the endpoints */
+        e = ep_of(f, is_orig);
+        peer = ep_of(f, !is_orig);
         break;
     case TCPS_SYN_SENT:
     case TCPS_SYN_ACK_SENT:
-        update_syn_sent(f, e, peer, is_orig, flags, seq, len);
+        update_syn_sent(f, e, peer, flags, len, &st);
         break;
     case TCPS_ESTABLISHED:
     case TCPS_PARTIAL:
-        update_established(f, e, peer, flags);
+        update_established(e, peer, flags, &st);
         break;
     case TCPS_CLOSED:
-        update_closed(f, e, flags, delta_last);
+        update_closed(f, e, peer, flags, delta_last, &st);
         break;
     case TCPS_RESET:
         update_reset(f, flags, len);
         break;
     }
-}
+    if (st.do_close)
+        connection_closed(f, e, peer);
 
-bool tcp_is_closed(const struct flow *f)
-{
-    uint8_t o = f->ep[0].state, r = f->ep[1].state;
-    bool oc = o == TCPS_CLOSED || o == TCPS_RESET, rc = r == TCPS_CLOSED || r == TCPS_RESET;
-    return (oc && rc) || o == TCPS_RESET || r == TCPS_RESET;
+    /* Packet counters last, so that a flip above is already applied. */
+    e->pkts++;
+    e->ip_bytes += p->ip_len;
 }
 
 bool tcp_is_reuse(const struct flow *f, const struct l4pkt *p)
 {
-    if (!(p->tcp_flags & TH_SYN) || (p->tcp_flags & TH_ACK))
+    if (!(p->tcp_flags & TH_SYN))
         return false;
-    const struct flow_ep *o = &f->ep[0], *r = &f->ep[1];
-    if (!tcp_is_closed(f)) {
-        if (p->seq == o->start_seq && o->seq_init)
+    const struct flow_ep *conn_orig = &f->ep[0];
+    if (p->tcp_flags & TH_ACK) {
+        if (f->ep[0].state != TCPS_INACTIVE)
+            return false;
+        conn_orig = &f->ep[1];
+    }
+    if (!(f->ep[0].did_close || f->ep[1].did_close)) {
+        if (p->seq == conn_orig->start_seq)
             return false; /* a retransmitted SYN */
-        /* SYN and SYN-ACK seen in swapped order: not a new connection. */
-        if (o->state == TCPS_SYN_ACK_SENT && r->state == TCPS_INACTIVE)
-            return false;
-        if (o->state == TCPS_SYN_SENT || o->state == TCPS_INACTIVE || !o->seq_init)
-            return false;
-        if (r->state == TCPS_SYN_SENT && addr_cmp(&p->src, &f->resp_h) == 0)
-            return false;
-        return false;
+        if (!(p->tcp_flags & TH_ACK) && conn_orig->state == TCPS_SYN_ACK_SENT &&
+            f->ep[1].state == TCPS_INACTIVE && p->seq == f->ep[1].start_seq)
+            return false; /* SYN and SYN-ACK reversed */
+        return true;
     }
     return true;
+}
+
+bool tcp_is_closed(const struct flow *f)
+{
+    return f->close_armed;
+}
+
+/* Does the history match /^\^?S[^HAFGIQ]*R.*$/ (a SYN, then the originator's RST with
+ * no handshake, data or close in between)? */
+static bool history_is_rstos0(const struct flow *f)
+{
+    const char *h = f->history;
+    if (*h == '^')
+        h++;
+    if (*h++ != 'S')
+        return false;
+    for (; *h; h++) {
+        if (*h == 'R')
+            return true;
+        if (strchr("HAFGIQ", *h))
+            return false;
+    }
+    return false;
 }
 
 /* Zeek's conn_state() from base/protocols/conn/main.zeek. */
@@ -434,8 +490,11 @@ const char *tcp_conn_state(const struct flow *f)
             return "RSTRH";
         return "RSTR";
     }
-    if (os == TCPS_RESET)
-        return r_inactive ? "RSTOS0" : "RSTO";
+    if (os == TCPS_RESET) {
+        if (!r_inactive)
+            return "RSTO";
+        return history_is_rstos0(f) ? "RSTOS0" : "OTH";
+    }
     if (rs == TCPS_CLOSED && os == TCPS_CLOSED)
         return "SF";
     if (os == TCPS_CLOSED)
@@ -454,14 +513,17 @@ uint64_t tcp_endpoint_size(const struct flow *f, int dir)
     const struct flow_ep *e = &f->ep[dir], *peer = &f->ep[!dir];
     if (!e->seq_init)
         return 0;
-    /* A half-open attempt that was reset: nothing was exchanged. */
-    if (e->prev_state == TCPS_SYN_SENT && e->state == TCPS_RESET && peer->state == TCPS_INACTIVE)
+    /* A half-open attempt that was reset before any data was acknowledged. */
+    bool no_data_acked = e->ack_wraps == 0 &&
+                         (e->ack_seq == e->start_seq || e->ack_seq == e->start_seq + 1);
+    if (e->prev_state == TCPS_SYN_SENT && e->state == TCPS_RESET &&
+        peer->state == TCPS_INACTIVE && !no_data_acked)
         return 0;
     uint64_t last = ((uint64_t)e->seq_wraps << 32) + e->last_seq;
     uint64_t acked = ((uint64_t)e->ack_wraps << 32) + e->ack_seq;
     uint64_t start = e->start_seq;
-    /* The peer may acknowledge data the capture missed: trust the ACK then. */
-    uint64_t top = acked > last && acked - last < (1u << 31) ? acked : last;
+    /* The peer may acknowledge data the capture missed: that counts too. */
+    uint64_t top = acked > last ? acked : last;
     uint64_t size = top > start ? top - start : 0;
     if (size)
         size--; /* the SYN (or, for partial connections, its stand-in) */

@@ -8,9 +8,12 @@
 
 #include "dissect/flow.h"
 
-/* Run one TCP packet through the connection's state machine.  `created`: this packet
- * made the connection (it may then flip the roles, as Zeek does). */
-void tcp_packet(struct flow *f, const struct l4pkt *p, bool is_orig, bool created);
+/* Run one TCP packet through the connection's state machine. */
+void tcp_packet(struct flow *f, const struct l4pkt *p, bool is_orig);
+
+/* Should a connection whose first packet is `p` have its roles swapped?  (A SYN-ACK, or
+ * no SYN and the source port looks like a server's.) */
+bool tcp_wants_flip(const struct l4pkt *p);
 
 /* A pure SYN that starts a new connection on the same 5-tuple (Zeek's IsReuse). */
 bool tcp_is_reuse(const struct flow *f, const struct l4pkt *p);
@@ -27,6 +30,6 @@ uint64_t tcp_endpoint_size(const struct flow *f, int dir);
 void flow_flip(struct flow *f);
 void flow_history_add(struct flow *f, bool is_orig, char code);
 bool flow_history_once(struct flow *f, bool is_orig, uint32_t mask, char code);
-void udp_packet(struct flow *f, const struct l4pkt *p, bool is_orig, bool created);
+void udp_packet(struct flow *f, const struct l4pkt *p, bool is_orig);
 
 #endif

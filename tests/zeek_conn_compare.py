@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Compare lolwire's conn.log with Zeek's btest baselines.
+
+For every test in shared/corpus/zeek/TESTS.tsv that reads one trace and has a conn.log
+baseline, run lolwire on the trace and match rows by (id.orig_h, id.orig_p, id.resp_h,
+id.resp_p, proto), as shared/corpus/PEERS.md prescribes (uids and ts are masked in the
+baselines).  Two scores:
+
+  found   baseline rows for which lolwire logged the same connection      (>= 98%)
+  agree   of those, rows whose conn_state, history, orig/resp bytes and
+          orig/resp packet counts all equal Zeek's                        (>= 95%)
+
+A connection logged in the other orientation counts as found (the same connection) but
+is compared field by field as oriented, so a wrong orientation shows up as disagreement.
+
+Usage: zeek_conn_compare.py LOLWIRE SHARED_DIR [--verbose] [--min-found 98] [--min-agree 95]
+"""
+import argparse
+import csv
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+
+KEY_FIELDS = ["id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto"]
+FIELDS = ["conn_state", "history", "orig_bytes", "resp_bytes", "orig_pkts", "resp_pkts"]
+
+
+def read_zeek_log(path):
+    """Parse a Zeek TSV log by zeek-cut's rules; returns a list of dicts."""
+    rows, fields, sep = [], None, "\t"
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        lines = f.read().split("\n")
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        if line.startswith("#separator "):
+            v = line[len("#separator "):]
+            sep = bytes(v, "ascii").decode("unicode_escape") if v.startswith("\\x") else v[0]
+            continue
+        if line.startswith("#fields"):
+            fields = line.split(sep)[1:]
+            if i + 1 >= len(lines) or not lines[i + 1].startswith("#types"):
+                raise ValueError(f"{path}: #fields not followed by #types")
+            continue
+        if line.startswith("#"):
+            continue
+        if fields is None:
+            # A zeek-cut extract: the first line names the columns.
+            fields = line.split(sep)
+            continue
+        vals = line.split(sep)
+        rows.append(dict(zip(fields, vals)))
+    return rows
+
+
+def key(r):
+    return (r["id.orig_h"], r["id.orig_p"], r["id.resp_h"], r["id.resp_p"], r["proto"])
+
+
+def rkey(r):
+    return (r["id.resp_h"], r["id.resp_p"], r["id.orig_h"], r["id.orig_p"], r["proto"])
+
+
+def norm(field, v):
+    # Zeek leaves sizes unset on one-packet connections; treat "-" and absent alike.
+    return v if v not in (None, "") else "-"
+
+
+def single_trace_tests(shared):
+    tsv = os.path.join(shared, "corpus/zeek/TESTS.tsv")
+    with open(tsv, newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            traces = [t for t in r["traces"].split(",") if t]
+            # The list can name other tests' files (a prefix artefact): take this test's own.
+            bases = [b for b in r["baseline_files"].split(",")
+                     if b.endswith("/conn.log") and b.startswith(r["test"] + "/")]
+            if len(traces) != 1 or not bases:
+                continue
+            cmd = r["zeek_commands"].split(";;")[0]
+            m = re.search(r"-f\s+(\"[^\"]*\"|'[^']*')", cmd)
+            bpf = shlex.split(m.group(1))[0] if m else None
+            yield r["test"], traces[0], bases[0], bpf
+
+
+def run_lolwire(lolwire, trace, bpf, outdir):
+    cmd = [lolwire, "-q", "--seed", "1", "-r", trace, "-o", outdir]
+    if bpf:
+        cmd.append(bpf)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if p.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
+    path = os.path.join(outdir, "conn.log")
+    return read_zeek_log(path) if os.path.exists(path) else []
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("lolwire")
+    ap.add_argument("shared")
+    ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--min-found", type=float, default=98.0)
+    ap.add_argument("--min-agree", type=float, default=95.0)
+    a = ap.parse_args()
+
+    traces_dir = os.path.join(a.shared, "corpus/zeek/testing/btest/Traces")
+    base_dir = os.path.join(a.shared, "corpus/zeek/testing/btest/Baseline")
+    total = found = agree = 0
+    per_field = defaultdict(int)
+    problems = []
+    ntests = 0
+    skipped = []
+    for test, trace, base, bpf in single_trace_tests(a.shared):
+        ntests += 1
+        expected = read_zeek_log(os.path.join(base_dir, base))
+        if expected and not all(k in expected[0] for k in KEY_FIELDS):
+            skipped.append(f"{test}: baseline has no 5-tuple columns ({', '.join(expected[0])})")
+            continue
+        with tempfile.TemporaryDirectory() as td:
+            got = run_lolwire(a.lolwire, os.path.join(traces_dir, trace), bpf, td)
+        pool = defaultdict(list)
+        for r in got:
+            pool[key(r)].append(r)
+        for e in expected:
+            total += 1
+            cands = pool.get(key(e)) or pool.get(rkey(e))
+            if not cands:
+                problems.append(f"{test} [{trace}]: missing {key(e)}")
+                continue
+            g = cands.pop(0)
+            found += 1
+            bad = [f for f in FIELDS if norm(f, g.get(f)) != norm(f, e.get(f))]
+            for f in bad:
+                per_field[f] += 1
+            if bad:
+                diffs = ", ".join(f"{f}: zeek={e.get(f)} ours={g.get(f)}" for f in bad)
+                problems.append(f"{test} [{trace}]: {key(e)} {diffs}")
+            else:
+                agree += 1
+
+    for sk in skipped:
+        print("  not comparable: " + sk)
+    if total == 0:
+        print("zeek_conn_compare: no baseline rows found (is the shared corpus there?)")
+        return 1
+    fpct = 100.0 * found / total
+    apct = 100.0 * agree / found if found else 0.0
+    if a.verbose or fpct < a.min_found or apct < a.min_agree:
+        for p in problems:
+            print("  " + p)
+    print(f"zeek conn.log: {ntests} tests, {total} baseline rows; found {found} ({fpct:.1f}%), "
+          f"fields agree on {agree} ({apct:.1f}%); disagreements by field: "
+          f"{dict(per_field) or 'none'}")
+    ok = fpct >= a.min_found and apct >= a.min_agree
+    print(("PASS" if ok else "FAIL") + f": need found >= {a.min_found}% and agree >= {a.min_agree}%")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
