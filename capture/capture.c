@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 struct capture {
     pcap_t *pcap;
@@ -38,6 +39,53 @@ static bool apply_filter(struct capture *c, const char *bpf, bool *bad_filter, c
     return true;
 }
 
+/* gzip-compressed captures (foo.pcap.gz) are read through zlib, via a stdio cookie. */
+static ssize_t gz_read(void *cookie, char *buf, size_t n)
+{
+    int r = gzread((gzFile)cookie, buf, n > INT32_MAX ? INT32_MAX : (unsigned)n);
+    return r < 0 ? -1 : r;
+}
+
+static int gz_close(void *cookie)
+{
+    return gzclose((gzFile)cookie) == Z_OK ? 0 : -1;
+}
+
+static bool is_gzip(const char *path)
+{
+    uint8_t m[2];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    bool gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+    fclose(f);
+    return gz;
+}
+
+static pcap_t *open_offline(const char *path, char *ebuf)
+{
+    if (strcmp(path, "-") != 0 && is_gzip(path)) {
+        gzFile gz = gzopen(path, "rb");
+        if (!gz) {
+            snprintf(ebuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+            return NULL;
+        }
+        gzbuffer(gz, 1 << 17);
+        cookie_io_functions_t io = {.read = gz_read, .close = gz_close};
+        FILE *f = fopencookie(gz, "r", io);
+        if (!f) {
+            gzclose(gz);
+            snprintf(ebuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+            return NULL;
+        }
+        pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+        if (!p)
+            fclose(f);
+        return p;
+    }
+    return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+}
+
 struct capture *capture_open_file(const char *path, const char *bpf, bool *bad_filter,
                                   char *err, size_t errlen)
 {
@@ -49,7 +97,7 @@ struct capture *capture_open_file(const char *path, const char *bpf, bool *bad_f
         return NULL;
     }
     c->name = strdup(path);
-    c->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+    c->pcap = open_offline(path, ebuf);
     if (!c->pcap) {
         snprintf(err, errlen, "cannot read capture '%s': %s", path, ebuf);
         capture_close(c);
@@ -139,6 +187,17 @@ const char *capture_error(const struct capture *c)
     return c->err;
 }
 
+int capture_linktype(const struct capture *c)
+{
+    return pcap_datalink(c->pcap);
+}
+
+const char *capture_linktype_name(const struct capture *c)
+{
+    const char *n = pcap_datalink_val_to_name(pcap_datalink(c->pcap));
+    return n ? n : "unknown";
+}
+
 const char *capture_name(const struct capture *c)
 {
     return c->name;
@@ -209,12 +268,14 @@ static bool probe_capture(const char *path, int64_t *first_ts, char *why, size_t
     uint32_t m = ((uint32_t)magic[0] << 24) | ((uint32_t)magic[1] << 16) |
                  ((uint32_t)magic[2] << 8) | magic[3];
     bool known = m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1 ||
-                 m == 0x0a0d0d0a;
+                 m == 0x0a0d0d0a || (m >> 16) == 0x1f8b;
     if (!known)
         return false;
     char ebuf[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+    pcap_t *p = open_offline(path, ebuf);
     if (!p) {
+        if ((m >> 16) == 0x1f8b)
+            return false; /* some other gzip file */
         snprintf(why, whylen, "%s", ebuf);
         return false;
     }

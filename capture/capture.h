@@ -45,6 +45,9 @@ enum capture_status capture_next(struct capture *c, struct packet *pkt);
 void capture_break(struct capture *c);
 
 const char *capture_error(const struct capture *c);
+/* The link type of the source (a LINKTYPE_ value) and its libpcap name. */
+int capture_linktype(const struct capture *c);
+const char *capture_linktype_name(const struct capture *c);
 const char *capture_name(const struct capture *c);
 bool capture_is_live(const struct capture *c);
 

@@ -347,6 +347,19 @@ static void decode_null(struct dstate *s, const uint8_t *p, uint32_t caplen, uin
     }
 }
 
+bool decode_linktype_supported(int linktype)
+{
+    switch (linktype) {
+    case LT_ETHERNET: case LT_RAW: case LT_RAW_DLT: case LT_RAW_DLT_OPENBSD: case LT_IPV4:
+    case LT_IPV6: case LT_NULL: case LT_LOOP: case LT_LINUX_SLL: case LT_LINUX_SLL2:
+    case LT_IEEE802_11: case LT_IEEE802_11_RADIOTAP: case LT_NFLOG: case LT_PPP:
+    case LT_PPP_SERIAL:
+        return true;
+    default:
+        return false;
+    }
+}
+
 void decode_packet(struct decoder *d, const struct packet *pkt)
 {
     struct dstate s = {.d = d, .ts = pkt->ts_us};
@@ -991,6 +1004,20 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         flow_packet(s->d->flows, l, NULL);
         return;
     }
+    case 132: /* SCTP: ports only (they key the flow and its Community ID) */
+        l->sport = cur_be16(&c);
+        l->dport = cur_be16(&c);
+        if (c.err || l->l4_len < 12) {
+            lw_stats.pkts_l4_bad++;
+            weird_report(s->ts, s->tunnel, "truncated_header", "SCTP", "SCTP");
+            return;
+        }
+        lw_stats.pkts_ip_other++;
+        l->payload = l->l4 + 12;
+        l->payload_len = l->l4_len - 12;
+        l->payload_caplen = l->l4_caplen > 12 ? l->l4_caplen - 12 : 0;
+        flow_packet(s->d->flows, l, NULL);
+        return;
     case 4:  /* IP in IP */
     case 41: /* IPv6 in IP */
     case 47: /* GRE */ {

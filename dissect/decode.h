@@ -14,6 +14,8 @@
 #ifndef LW_DISSECT_DECODE_H
 #define LW_DISSECT_DECODE_H
 
+#include <stdbool.h>
+
 #include "capture/capture.h"
 #include "dissect/packet.h"
 
@@ -28,6 +30,9 @@ struct decoder {
 /* Decode one captured frame and feed the result to `d->flows`.  Never fails: malformed
  * input is counted and reported. */
 void decode_packet(struct decoder *d, const struct packet *pkt);
+
+/* True if frames of link type `linktype` can be decoded. */
+bool decode_linktype_supported(int linktype);
 
 /* Link-type values (LINKTYPE_* as stored in files; DLT_* where they differ). */
 enum {

@@ -4,6 +4,7 @@
  */
 #include "dissect/flow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,7 @@ static void packet_ports(const struct l4pkt *p, uint16_t *sp, uint16_t *dp, bool
     switch (p->proto) {
     case 6:
     case 17:
+    case 132:
         *sp = p->sport;
         *dp = p->dport;
         return;
@@ -331,8 +333,6 @@ static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t
     f->first_ts = f->last_ts = p->ts;
     f->is_tunnel = p->proto == 4 || p->proto == 41 || p->proto == 47;
     uid_make(&t->rng, 'C', f->uid);
-    if (p->tunnel)
-        memcpy(f->tunnel_parent, p->tunnel->uid, sizeof(f->tunnel_parent));
     bool ports = p->proto == 6 || p->proto == 17 || p->proto == 1 || p->proto == 58 ||
                  p->proto == 132;
     community_id_v1(t->cfg.community_id_seed, &p->src, &p->dst, p->proto, sp, dp, ports,
@@ -346,6 +346,37 @@ static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t
     t->count++;
     lw_stats.flows_created++;
     return f;
+}
+
+static void add_tunnel_parent(struct flow *f, const char *uid)
+{
+    for (unsigned i = 0; i < f->ntunnel_parents; i++)
+        if (strcmp(f->tunnel_parents[i], uid) == 0)
+            return;
+    if (f->ntunnel_parents < FLOW_TUNNEL_PARENTS)
+        snprintf(f->tunnel_parents[f->ntunnel_parents++], FLOW_UID_LEN, "%s", uid);
+}
+
+/* Zeek's Connection::CheckEncapsulation: a connection seen through another tunnel (or
+ * none) records the change; past FLOW_MAX_TUNNEL_CHANGES only an 'X' in the history. */
+static void check_encap(struct flow *f, const struct l4pkt *p, bool created)
+{
+    const char *cur = p->tunnel ? p->tunnel->uid : "";
+    if (strcmp(cur, f->encap) == 0 && !created)
+        return;
+    bool had = f->encap[0] != '\0';
+    snprintf(f->encap, sizeof(f->encap), "%s", cur);
+    if (created || !had) {
+        if (*cur)
+            add_tunnel_parent(f, cur);
+        return;
+    }
+    if (++f->tunnel_changes > FLOW_MAX_TUNNEL_CHANGES) {
+        flow_history_once(f, true, 1u << 30, 'X');
+        return;
+    }
+    if (*cur)
+        add_tunnel_parent(f, cur);
 }
 
 /* Swap originator and responder (Zeek's FlipRoles). */
@@ -427,6 +458,7 @@ struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_o
         created = true;
     }
 
+    check_encap(f, p, created);
     if (created && wants_flip(p)) {
         flow_flip(f);
         flow_history_add(f, true, '^');

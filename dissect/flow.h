@@ -59,6 +59,9 @@ struct flow_ep {
 #define FLOW_CID_LEN 32
 #define FLOW_HISTORY_MAX 32
 #define FLOW_WEIRDS_TRACKED 8
+#define FLOW_TUNNEL_PARENTS 6
+/* Tunnel changes recorded before history gets an 'X' (Tunnel::max_changes_per_connection). */
+#define FLOW_MAX_TUNNEL_CHANGES 5
 
 struct flow {
     /* table links */
@@ -87,7 +90,12 @@ struct flow {
 
     char uid[FLOW_UID_LEN];
     char community_id[FLOW_CID_LEN];
-    char tunnel_parent[FLOW_UID_LEN]; /* uid of the enclosing tunnel, or "" */
+    /* Tunnels the connection was seen in (innermost uid each time it changed), as
+     * Zeek's tunnel_parents set; `encap` is the current one ("" when not tunnelled). */
+    char tunnel_parents[FLOW_TUNNEL_PARENTS][FLOW_UID_LEN];
+    uint8_t ntunnel_parents;
+    uint8_t tunnel_changes;
+    char encap[FLOW_UID_LEN];
     const char *service;            /* Zeek service name, or NULL */
     bool is_tunnel;                 /* an IP-in-IP / GRE tunnel: tunnel, not conn, row */
     uint8_t tunnel_ok;              /* directions that sent valid tunnel packets (bits) */

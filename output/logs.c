@@ -55,7 +55,8 @@ static void put_locality(struct logs *lg, const struct lw_addr *a)
 void logs_conn(struct logs *lg, const struct flow *f)
 {
     struct zlog *l = lg->conn;
-    bool tcp = f->proto == 6, ports = tcp || f->proto == 17 || f->proto == 1 || f->proto == 58;
+    bool ports = f->proto == 6 || f->proto == 17 || f->proto == 1 || f->proto == 58 ||
+                 f->proto == 132;
     zl_begin(l);
     zl_time(l, f->first_ts);
     zl_cstr(l, f->uid);
@@ -65,13 +66,8 @@ void logs_conn(struct logs *lg, const struct flow *f)
     zl_port(l, ports ? f->resp_p : 0);
     zl_cstr(l, proto_name(f->proto));
     zl_cstr(l, f->service);
-    /* Zeek leaves duration and sizes unset for a connection with one packet. */
-    bool one_packet = f->ep[0].pkts + f->ep[1].pkts <= 1 && f->last_ts == f->first_ts;
-    if (one_packet && tcp) {
-        zl_unset(l);
-        zl_unset(l);
-        zl_unset(l);
-    } else if (one_packet) {
+    /* Zeek logs duration and sizes only when the duration is positive. */
+    if (f->last_ts <= f->first_ts) {
         zl_unset(l);
         zl_unset(l);
         zl_unset(l);
@@ -92,9 +88,10 @@ void logs_conn(struct logs *lg, const struct flow *f)
     zl_count(l, f->ep[0].ip_bytes);
     zl_count(l, f->ep[1].pkts);
     zl_count(l, f->ep[1].ip_bytes);
-    if (f->tunnel_parent[0]) {
+    if (f->ntunnel_parents) {
         zl_set_begin(l);
-        zl_set_item(l, f->tunnel_parent, strlen(f->tunnel_parent));
+        for (unsigned i = 0; i < f->ntunnel_parents; i++)
+            zl_set_item(l, f->tunnel_parents[i], strlen(f->tunnel_parents[i]));
         zl_set_end(l);
     } else {
         zl_unset(l);
