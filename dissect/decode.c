@@ -893,9 +893,15 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         tunnel_enter(s, f, teid, INNER_IP, p + off, len - off);
         return;
     }
-    case 4754: /* GRE-in-UDP */
-        tunnel_enter(s, f, 0, INNER_GRE, p, len);
+    case 4754: { /* GRE-in-UDP: the tunnel is the outer address pair, as for plain GRE */
+        struct l4pkt g = *l;
+        g.proto = 47;
+        g.sport = g.dport = 0;
+        struct flow *tf = flow_packet(s->d->flows, &g, NULL);
+        if (tf)
+            tunnel_enter(s, tf, 0, INNER_GRE, p, len);
         return;
+    }
     case 5072:
         break;
     case 3544:
@@ -948,12 +954,21 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         uint8_t doff = cur_u8(&c) >> 4;
         l->tcp_flags = cur_u8(&c);
         l->win = cur_be16(&c);
-        if (c.err || l->l4_len < 20) {
+        uint32_t hl = doff * 4u;
+        if (c.err || l->l4_len < 20 || l->l4_caplen < 20) {
             lw_stats.pkts_l4_bad++;
             weird_report(s->ts, s->tunnel, "truncated_header", "TCP", "TCP");
             return;
         }
-        uint32_t hl = doff * 4u;
+        if (hl >= 20 && hl <= l->l4_len && l->l4_caplen < hl) {
+            /* Options cut by the snap length: the connection exists (Zeek creates it)
+             * but the segment cannot be analysed. */
+            lw_stats.pkts_l4_bad++;
+            l->header_only = true;
+            weird_report(s->ts, flow_packet(s->d->flows, l, NULL), "truncated_header", "TCP",
+                         "TCP");
+            return;
+        }
         if (hl < 20 || hl > l->l4_len) {
             lw_stats.pkts_l4_bad++;
             weird_report(s->ts, s->tunnel, "bad_TCP_header_len", NULL, "TCP");
@@ -969,7 +984,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->sport = cur_be16(&c);
         l->dport = cur_be16(&c);
         uint16_t ulen = cur_be16(&c);
-        if (c.err || l->l4_len < 8) {
+        if (c.err || l->l4_len < 8 || l->l4_caplen < 8) {
             lw_stats.pkts_l4_bad++;
             weird_report(s->ts, s->tunnel, "truncated_header", "UDP", "UDP");
             return;
@@ -992,12 +1007,12 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
     case 58: { /* ICMPv6 */
         l->icmp_type = cur_u8(&c);
         l->icmp_code = cur_u8(&c);
-        if (c.err || l->l4_len < 4) {
+        if (c.err || l->l4_len < 8 || l->l4_caplen < 8) {
             lw_stats.pkts_l4_bad++;
             weird_report(s->ts, s->tunnel, "truncated_header", "ICMP", "ICMP");
             return;
         }
-        uint32_t hl = l->l4_len >= 8 ? 8 : l->l4_len;
+        uint32_t hl = 8;
         l->payload_len = l->l4_len - hl;
         l->payload_caplen = l->l4_caplen > hl ? l->l4_caplen - hl : 0;
         l->payload = l->l4 + (l->l4_caplen > hl ? hl : l->l4_caplen);
@@ -1007,7 +1022,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
     case 132: /* SCTP: ports only (they key the flow and its Community ID) */
         l->sport = cur_be16(&c);
         l->dport = cur_be16(&c);
-        if (c.err || l->l4_len < 12) {
+        if (c.err || l->l4_len < 12 || l->l4_caplen < 12) {
             lw_stats.pkts_l4_bad++;
             weird_report(s->ts, s->tunnel, "truncated_header", "SCTP", "SCTP");
             return;

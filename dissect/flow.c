@@ -458,6 +458,8 @@ struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_o
         created = true;
     }
 
+    if (p->header_only)
+        return f; /* Zeek creates the connection, then rejects the segment */
     check_encap(f, p, created);
     if (created && wants_flip(p)) {
         flow_flip(f);

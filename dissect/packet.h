@@ -48,6 +48,7 @@ struct l4pkt {
     uint8_t tcp_flags;        /* TCP */
     uint8_t icmp_type, icmp_code;
 
+    bool header_only;         /* transport header unusable: create the connection only */
     struct flow *tunnel;      /* the connection this packet was tunnelled in, or NULL */
     uint32_t tunnel_id;       /* an id of the tunnel (e.g. GRE key, VNI), for the key */
 };

@@ -10,6 +10,10 @@ baselines).  Two scores:
   agree   of those, rows whose conn_state, history, orig/resp bytes and
           orig/resp packet counts all equal Zeek's                        (>= 95%)
 
+One deliberate difference: lolwire keys and logs SCTP (ip_proto 132) with its ports, as
+Suricata and the Community ID spec do, where Zeek logs it as unknown_transport with ports
+0.  SCTP rows are therefore matched on addresses and ip_proto only.
+
 A connection logged in the other orientation counts as found (the same connection) but
 is compared field by field as oriented, so a wrong orientation shows up as disagreement.
 
@@ -58,11 +62,14 @@ def read_zeek_log(path):
 
 
 def key(r):
+    if r.get("ip_proto") == "132":  # SCTP: see the module comment
+        return (r["id.orig_h"], "-", r["id.resp_h"], "-", "sctp")
     return (r["id.orig_h"], r["id.orig_p"], r["id.resp_h"], r["id.resp_p"], r["proto"])
 
 
 def rkey(r):
-    return (r["id.resp_h"], r["id.resp_p"], r["id.orig_h"], r["id.orig_p"], r["proto"])
+    k = key(r)
+    return (k[2], k[3], k[0], k[1], k[4])
 
 
 def norm(field, v):
