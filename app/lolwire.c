@@ -129,6 +129,8 @@ static void run_file(struct run *r, const char *path)
         lw_stats.capture_errors += !bad_filter;
         return;
     }
+    if (r->opt->verbose)
+        fprintf(stderr, "lolwire: reading %s\n", path);
     if (!decode_linktype_supported(capture_linktype(c))) {
         fprintf(stderr, "lolwire: %s: link type %d (%s) is not supported; file skipped\n",
                 path, capture_linktype(c), capture_linktype_name(c));

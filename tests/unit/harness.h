@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/stats.h"
 #include "dissect/decode.h"
 #include "dissect/flow.h"

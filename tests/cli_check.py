@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""The command line as users meet it: sources, filters, output, exit codes, live capture.
+
+Exit codes: 0 success, 1 runtime failure (unreadable file, no such interface, unwritable
+log directory), 2 usage error (bad option or value, bad capture filter).
+
+Usage: cli_check.py LOLWIRE SHARED_DIR
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from zeek_conn_compare import read_zeek_log  # noqa: E402
+
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def conn_rows(d):
+    p = os.path.join(d, "conn.log")
+    return read_zeek_log(p) if os.path.exists(p) else []
+
+
+def live_capture(lw, tmp):
+    """Capture live on a veth inside network namespaces made here, while a ping runs."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        check("live capture on a veth (needs root and iproute2)", False, "not root or no ip")
+        return
+    ns_a, ns_b = "lwtest-a", "lwtest-b"
+    sh = lambda *a: subprocess.run(a, capture_output=True, text=True)  # noqa: E731
+    for ns in (ns_a, ns_b):
+        sh("ip", "netns", "del", ns)
+    try:
+        sh("ip", "netns", "add", ns_a)
+        sh("ip", "netns", "add", ns_b)
+        sh("ip", "link", "add", "lwt0", "netns", ns_a, "type", "veth", "peer", "name", "lwt1",
+           "netns", ns_b)
+        sh("ip", "-n", ns_a, "addr", "add", "192.0.2.1/24", "dev", "lwt0")
+        sh("ip", "-n", ns_b, "addr", "add", "192.0.2.2/24", "dev", "lwt1")
+        sh("ip", "-n", ns_a, "link", "set", "lwt0", "up")
+        sh("ip", "-n", ns_b, "link", "set", "lwt1", "up")
+        out = os.path.join(tmp, "live")
+        p = subprocess.Popen(["ip", "netns", "exec", ns_a, lw, "-i", "lwt0", "-o", out,
+                              "--seed", "1", "icmp"], stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        ping = sh("ip", "netns", "exec", ns_b, "ping", "-c", "3", "-i", "0.2", "192.0.2.1")
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            check("live capture stops on SIGTERM", False, "did not exit within 20 s")
+            return
+        check("live capture exits 0 on SIGTERM", p.returncode == 0, err)
+        rows = conn_rows(out)
+        icmp = [r for r in rows if r["proto"] == "icmp"]
+        check("live capture logs the ping as one ICMP connection",
+              len(icmp) == 1 and icmp[0]["orig_pkts"] == "3" and icmp[0]["resp_pkts"] == "3",
+              f"ping rc={ping.returncode}; rows={rows}")
+        check("live capture applies the filter (only ICMP)", len(rows) == len(icmp), str(rows))
+        check("live capture prints a summary with drops", "dropped" in err, err)
+    finally:
+        for ns in (ns_a, ns_b):
+            sh("ip", "netns", "del", ns)
+
+
+def main():
+    lw, shared = sys.argv[1], sys.argv[2]
+    traces = os.path.join(shared, "corpus/zeek/testing/btest/Traces")
+    wiki = os.path.join(traces, "wikipedia.pcap")
+    tmp = tempfile.mkdtemp(prefix="lw-cli-")
+    try:
+        r = run([lw])
+        check("no source: exit 2 with a hint", r.returncode == 2 and "-r FILE" in r.stderr,
+              r.stderr)
+        r = run([lw, "--bogus"])
+        check("unknown option: exit 2", r.returncode == 2 and "--bogus" in r.stderr, r.stderr)
+        r = run([lw, "-r", wiki, "--seed", "x"])
+        check("bad option value: exit 2", r.returncode == 2 and "--seed" in r.stderr, r.stderr)
+        r = run([lw, "-r", wiki, "--local-nets", "10.0.0/8"])
+        check("bad CIDR: exit 2 naming it", r.returncode == 2 and "10.0.0/8" in r.stderr,
+              r.stderr)
+        r = run([lw, "-r", wiki, "-i", "lo"])
+        check("-i with -r: exit 2", r.returncode == 2, r.stderr)
+        r = run([lw, "--version"])
+        check("--version: exit 0", r.returncode == 0 and r.stdout.startswith("lolwire "), r.stdout)
+        r = run([lw, "--help"])
+        check("--help: exit 0 and usage", r.returncode == 0 and "usage:" in r.stdout, r.stdout)
+        r = run([lw, "-r", os.path.join(tmp, "missing.pcap"), "-o", tmp])
+        check("missing file: exit 1 naming it", r.returncode == 1 and "missing.pcap" in r.stderr,
+              r.stderr)
+        r = run([lw, "-r", wiki, "-o", tmp, "tcp port and"])
+        check("bad capture filter: exit 2", r.returncode == 2 and "filter" in r.stderr, r.stderr)
+        blocker = os.path.join(tmp, "a-file")
+        open(blocker, "w").close()
+        r = run([lw, "-r", wiki, "-o", os.path.join(blocker, "logs")])
+        check("log directory under a file: exit 1", r.returncode == 1 and "log directory" in
+              r.stderr, r.stderr)
+        r = run([lw, "-i", "lw-no-such-if0", "-o", tmp])
+        check("no such interface: exit 1", r.returncode == 1 and "lw-no-such-if0" in r.stderr,
+              r.stderr)
+
+        # Reading: a file, the same from stdin, a filter, a directory in time order.
+        d1 = os.path.join(tmp, "file")
+        r = run([lw, "-q", "--seed", "3", "-r", wiki, "-o", d1])
+        base = conn_rows(d1)
+        check("-r: exit 0 and connections", r.returncode == 0 and len(base) > 10, r.stderr)
+        d2 = os.path.join(tmp, "stdin")
+        with open(wiki, "rb") as f:
+            r = run([lw, "-q", "--seed", "3", "-r", "-", "-o", d2], stdin=f)
+        check("-r - reads stdin, same result", r.returncode == 0 and conn_rows(d2) == base,
+              r.stderr)
+        d3 = os.path.join(tmp, "filter")
+        r = run([lw, "-q", "-r", wiki, "-o", d3, "udp", "port", "53"])
+        rows = conn_rows(d3)
+        check("trailing filter applied", r.returncode == 0 and rows and all(
+            r_["proto"] == "udp" and "53" in (r_["id.orig_p"], r_["id.resp_p"]) for r_ in rows),
+            str(rows[:3]))
+        capdir = os.path.join(tmp, "caps", "sub")
+        os.makedirs(capdir)
+        shutil.copy(os.path.join(traces, "http/get.pcap"), os.path.join(capdir, "a.pcap"))
+        shutil.copy(os.path.join(traces, "wikipedia.pcap"), os.path.join(tmp, "caps", "b.pcap"))
+        open(os.path.join(tmp, "caps", "notes.txt"), "w").write("not a capture\n")
+        d4 = os.path.join(tmp, "dir")
+        r = run([lw, "-v", "-R", os.path.join(tmp, "caps"), "-o", d4])
+        rows = conn_rows(d4)
+        order = [ln.split("/")[-1] for ln in r.stderr.splitlines() if "reading " in ln]
+        n_get = len(conn_rows_of(lw, os.path.join(traces, "http/get.pcap"), tmp))
+        check("-R reads every capture below DIR (recursively, skipping non-captures)",
+              r.returncode == 0 and len(rows) == len(base) + n_get, f"{len(rows)} rows; "
+              f"{r.stderr}")
+        # wikipedia.pcap (as b.pcap, 2011) is older than get.pcap (as sub/a.pcap, 2013):
+        # name order and time order disagree, and time order must win.
+        check("-R reads the oldest capture first", order == ["b.pcap", "a.pcap"], str(order))
+        d5 = os.path.join(tmp, "json")
+        r = run([lw, "-q", "--json", "-r", wiki, "-o", d5])
+        check("--json writes JSON lines", r.returncode == 0 and open(
+            os.path.join(d5, "conn.log")).read(1) == "{", r.stderr)
+        r = run([lw, "-r", wiki, "-o", os.path.join(tmp, "sum")])
+        check("summary line at exit", "packets" in r.stderr and "connections" in r.stderr and
+              "weirds" in r.stderr, r.stderr)
+
+        live_capture(lw, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    failed = [r for r in results if not r[1]]
+    for name, ok, detail in results:
+        print(f"  {'ok  ' if ok else 'FAIL'} {name}" + (f"\n        {detail[:400]}" if not ok else ""))
+    print(f"cli: {len(results) - len(failed)} of {len(results)} checks passed")
+    return 1 if failed else 0
+
+
+def conn_rows_of(lw, pcap, tmp):
+    d = tempfile.mkdtemp(dir=tmp)
+    run([lw, "-q", "-r", pcap, "-o", d])
+    return conn_rows(d)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# run.sh: every test lolwire has, in one go (called by `make test`).
+#
+#   tests/run.sh BUILD_DIR SANITIZER_BUILD_DIR
+#
+# Each suite prints its own findings; the last line counts suites passed and failed.
+# The shared corpus is expected beside the repository (../shared), or in $LOLWIRE_SHARED.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+SAN=${2:-build-san}
+SHARED=${LOLWIRE_SHARED:-$(cd .. && pwd)/shared}
+if [ ! -d "$SHARED/corpus" ]; then
+    echo "tests: the shared corpus is missing at $SHARED (set LOLWIRE_SHARED)" >&2
+    exit 1
+fi
+
+passed=0
+failed=0
+failed_names=()
+suite() {
+    local name=$1
+    shift
+    echo "=== $name"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "--- $name: ok ($((SECONDS - start))s)"
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        echo "--- $name: FAILED ($((SECONDS - start))s)"
+    fi
+}
+
+TRACES="$SHARED/corpus/zeek/testing/btest/Traces"
+FORMAT_CAPTURES=(
+    pcaps/demo.pcap
+    "$TRACES/wikipedia.pcap" "$TRACES/tunnels/Teredo.pcap" "$TRACES/tunnels/gre-sample.pcap"
+    "$TRACES/ipv6-fragmented-dns.pcap" "$TRACES/tunnels/vxlan.pcap" "$TRACES/pppoe.pcap"
+    "$TRACES/trunc/ip4-trunc.pcap" "$TRACES/cisco-fabric-path.pcap"
+)
+
+suite "unit tests" ctest --test-dir "$BUILD" --output-on-failure --no-tests=error
+suite "unit tests (ASan+UBSan)" ctest --test-dir "$SAN" --output-on-failure --no-tests=error
+suite "zeek conn.log baselines" python3 tests/zeek_conn_compare.py "$BUILD/lolwire" "$SHARED"
+suite "community id vectors" python3 tests/community_id_check.py "$BUILD/lolwire" "$SHARED"
+suite "log format (zeek-cut rules, JSON)" \
+    python3 tests/log_format_check.py "$BUILD/lolwire" "${FORMAT_CAPTURES[@]}"
+suite "command line and live capture" python3 tests/cli_check.py "$BUILD/lolwire" "$SHARED"
+suite "corpus replay (ASan+UBSan)" python3 tests/corpus_replay.py "$SAN/lolwire" "$SHARED"
+
+echo
+[ "$failed" -gt 0 ] && echo "failed suites: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
