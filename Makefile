@@ -20,12 +20,12 @@ deps:
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOLWIRE_TESTS=ON $(CMAKE_ARGS) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@MAKEFLAGS= cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 build-san: deps
 	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DLOLWIRE_SANITIZE=ON \
 		-DLOLWIRE_WERROR=ON -DLOLWIRE_TESTS=ON $(CMAKE_ARGS) >/dev/null
-	@cmake --build $(BUILD_SAN) -j $(JOBS)
+	@MAKEFLAGS= cmake --build $(BUILD_SAN) -j $(JOBS) -- --no-print-directory
 
 demo: build
 	@rm -rf $(DEMO_LOGS)

@@ -32,12 +32,18 @@ struct harness {
     struct captured out;
 };
 
-static inline void harness_init(struct harness *h)
+static inline void harness_init_cap(struct harness *h, uint32_t max_flows)
 {
     memset(h, 0, sizeof(*h));
-    struct flow_config fc = {.seeded = true, .seed = 1, .on_end = harness_on_end, .ctx = &h->out};
+    struct flow_config fc = {.seeded = true, .seed = 1, .on_end = harness_on_end, .ctx = &h->out,
+                             .max_flows = max_flows};
     h->dec.flows = flow_table_new(&fc);
     h->dec.frags = frag_table_new();
+}
+
+static inline void harness_init(struct harness *h)
+{
+    harness_init_cap(h, 0);
 }
 
 /* Feed one frame.  The bytes are copied into an allocation of exactly `caplen` bytes so

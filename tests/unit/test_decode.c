@@ -425,6 +425,23 @@ static void test_not_ip(void **state)
     assert_true(lw_stats.pkts_ethertype_unknown > before);
 }
 
+/* A full table evicts the least recently active connection, logs it and counts it. */
+static void test_flow_cap_evicts_oldest(void **state)
+{
+    struct harness h;
+    harness_init_cap(&h, 16);
+    uint64_t before = lw_stats.flows_evicted;
+    for (int i = 0; i < 40; i++) {
+        struct tb b = {0};
+        add_ipv4_udp(&b, "10.0.0.1", "10.0.0.2", (uint16_t)(20000 + i), 53, "q");
+        harness_feed(&h, LT_RAW, b.buf, (uint32_t)b.len, (uint32_t)b.len, 1000 + i);
+    }
+    assert_int_equal(lw_stats.flows_evicted, before + 24);
+    assert_int_equal(h.out.n, 24); /* evicted ones are logged at once... */
+    assert_int_equal(h.out.flows[0].orig_p, 20000); /* ...oldest first */
+    assert_int_equal(harness_finish(&h), 40); /* and nothing is lost */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,7 +452,7 @@ int main(void)
         cmocka_unit_test(test_icmp_pairs),       cmocka_unit_test(test_radiotap_80211),
         cmocka_unit_test(test_nflog),            cmocka_unit_test(test_gre),
         cmocka_unit_test(test_vxlan_geneve),     cmocka_unit_test(test_gtp_teredo_ayiya),
-        cmocka_unit_test(test_not_ip),
+        cmocka_unit_test(test_not_ip),           cmocka_unit_test(test_flow_cap_evicts_oldest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
