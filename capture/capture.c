@@ -18,6 +18,10 @@ struct capture {
     char err[PCAP_ERRBUF_SIZE + 64];
 };
 
+/* Install the filter; on failure close the source and return NULL. */
+static struct capture *finish_open(struct capture *c, const char *bpf, bool *bad_filter,
+                                   char *err, size_t errlen);
+
 static bool apply_filter(struct capture *c, const char *bpf, bool *bad_filter, char *err,
                          size_t errlen)
 {
@@ -103,11 +107,7 @@ struct capture *capture_open_file(const char *path, const char *bpf, bool *bad_f
         capture_close(c);
         return NULL;
     }
-    if (!apply_filter(c, bpf, bad_filter, err, errlen)) {
-        capture_close(c);
-        return NULL;
-    }
-    return c;
+    return finish_open(c, bpf, bad_filter, err, errlen);
 }
 
 struct capture *capture_open_live(const char *iface, const char *bpf, int snaplen,
@@ -146,6 +146,12 @@ struct capture *capture_open_live(const char *iface, const char *bpf, int snaple
         capture_close(c);
         return NULL;
     }
+    return finish_open(c, bpf, bad_filter, err, errlen);
+}
+
+static struct capture *finish_open(struct capture *c, const char *bpf, bool *bad_filter,
+                                   char *err, size_t errlen)
+{
     if (!apply_filter(c, bpf, bad_filter, err, errlen)) {
         capture_close(c);
         return NULL;

@@ -423,25 +423,40 @@ void decode_packet(struct decoder *d, const struct packet *pkt)
 
 /* ---- IP ----------------------------------------------------------------------------- */
 
+/* Hand the transport part of a datagram to decode_l4.  `src`/`dst` point at the 4- or
+ * 16-byte addresses; lengths are the transport's, on the wire and captured. */
+static void deliver_l4(struct dstate *s, uint8_t version, const uint8_t *src, const uint8_t *dst,
+                       uint8_t proto, uint32_t ip_len, const uint8_t *l4, uint32_t l4_len,
+                       uint32_t l4_caplen)
+{
+    struct l4pkt l = {0};
+    l.ts = s->ts;
+    if (version == 4) {
+        addr_from_v4(&l.src, src);
+        addr_from_v4(&l.dst, dst);
+    } else {
+        addr_from_v6(&l.src, src);
+        addr_from_v6(&l.dst, dst);
+    }
+    l.ip_version = version;
+    l.proto = proto;
+    l.vlan = s->vlan;
+    l.inner_vlan = s->inner_vlan;
+    l.ip_len = ip_len;
+    l.l4 = l4;
+    l.l4_len = l4_len;
+    l.l4_caplen = min_u32(l4_caplen, l4_len);
+    l.tunnel = s->tunnel;
+    l.tunnel_id = s->tunnel_id;
+    decode_l4(s, &l);
+}
+
 /* Deliver a complete (or reassembled) IPv4 datagram's transport part. */
 static void ipv4_deliver(struct dstate *s, const uint8_t *ip, uint32_t hlen, uint32_t total,
                          uint32_t caplen, uint8_t proto)
 {
-    struct l4pkt l = {0};
-    l.ts = s->ts;
-    addr_from_v4(&l.src, ip + 12);
-    addr_from_v4(&l.dst, ip + 16);
-    l.ip_version = 4;
-    l.proto = proto;
-    l.vlan = s->vlan;
-    l.inner_vlan = s->inner_vlan;
-    l.ip_len = total;
-    l.l4 = ip + hlen;
-    l.l4_len = total - hlen;
-    l.l4_caplen = caplen > hlen ? min_u32(caplen - hlen, l.l4_len) : 0;
-    l.tunnel = s->tunnel;
-    l.tunnel_id = s->tunnel_id;
-    decode_l4(s, &l);
+    deliver_l4(s, 4, ip + 12, ip + 16, proto, total, ip + hlen, total - hlen,
+               caplen > hlen ? caplen - hlen : 0);
 }
 
 static void decode_ipv4(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
@@ -622,38 +637,12 @@ static void decode_ipv6(struct dstate *s, const uint8_t *p, uint32_t caplen, uin
             return;
         /* Reassembled: the first fragment's headers through the fragment header, then
          * the payload; the upper-layer protocol comes from the fragment header. */
-        struct l4pkt l = {0};
-        l.ts = s->ts;
-        addr_from_v6(&l.src, dgram + 8);
-        addr_from_v6(&l.dst, dgram + 24);
-        l.ip_version = 6;
-        l.proto = key.next_proto;
-        l.vlan = s->vlan;
-        l.inner_vlan = s->inner_vlan;
-        l.ip_len = dlen;
-        l.l4 = dgram + dhlen;
-        l.l4_len = l.l4_caplen = dlen - dhlen;
-        l.tunnel = s->tunnel;
-        l.tunnel_id = s->tunnel_id;
-        decode_l4(s, &l);
+        deliver_l4(s, 6, dgram + 8, dgram + 24, key.next_proto, dlen, dgram + dhlen,
+                   dlen - dhlen, dlen - dhlen);
         return;
     }
 
-    struct l4pkt l = {0};
-    l.ts = s->ts;
-    addr_from_v6(&l.src, p + 8);
-    addr_from_v6(&l.dst, p + 24);
-    l.ip_version = 6;
-    l.proto = nh;
-    l.vlan = s->vlan;
-    l.inner_vlan = s->inner_vlan;
-    l.ip_len = total;
-    l.l4 = p + off;
-    l.l4_len = total - off;
-    l.l4_caplen = cap - off;
-    l.tunnel = s->tunnel;
-    l.tunnel_id = s->tunnel_id;
-    decode_l4(s, &l);
+    deliver_l4(s, 6, p + 8, p + 24, nh, total, p + off, total - off, cap - off);
 }
 
 static void decode_ip(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
