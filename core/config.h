@@ -32,6 +32,22 @@
 /* VLAN / MPLS labels taken before a packet is called malformed. */
 #define DECODE_MAX_LABELS 16
 
+/* TCP reassembly: out-of-order bytes held per direction (protects memory against a
+ * stream that never fills its hole), across all streams (the global cap), and how far
+ * past the delivered data an acknowledgement may reach before it is not trusted.  At a
+ * cap the oldest hole of the stream is given up as a gap (counted: reasm_cap_gaps). */
+#define REASM_MAX_STREAM_HELD (1u << 20)
+#define REASM_MAX_TOTAL_HELD (256ull << 20)
+#define REASM_MAX_ACK_JUMP (64ull << 20)
+
+/* File analysis: how far into a file a type marker is looked for (an OLE root entry, a
+ * PE header; libmagic gives up at 1 MiB too), and the content-decoding caps against
+ * decompression bombs: bytes decoded per file, and the output/input ratio tolerated
+ * once 1 MiB has been decoded.  Past a cap decoding stops (files_decode_capped). */
+#define FILE_PROBE_MAX_OFFSET (1u << 20)
+#define FILE_MAX_DECODED (512ull << 20)
+#define FILE_MAX_RATIO 1000
+
 /* Weird log: how many times one weird name is logged without a connection before
  * only every 1000th is (the counter keeps the true total). */
 #define WEIRD_FLOWLESS_SAMPLE 100

@@ -1,0 +1,564 @@
+/* files.c: file analysis: content decoding (zlib), typing by bytes, hashes, sizes.
+ *
+ * Markers: shared/detection/NOTES.md §4 (libmagic's tests and real samples): OLE2 root
+ * entry CLSIDs for MSI/MST/MSP/Office, PE by MZ + "PE\0\0" at e_lfanew, CAB, ZIP (and
+ * OOXML by member names), LNK, ISO 9660 ("CD001" at 32769), images, PDF, and the script
+ * payloads (HTA, SCT scriptlets, XSL with a Microsoft script block, MSBuild inline tasks,
+ * PowerShell) by their markers in the first 4 KB.
+ */
+#include "dissect/files.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "core/config.h"
+#include "core/stats.h"
+#include "core/util.h"
+#include "dissect/weird.h"
+
+/* Bytes wanted beyond the head (an OLE root entry, a PE header, an ISO descriptor). */
+struct probe {
+    uint64_t off;
+    uint8_t len, have;
+    uint8_t buf[16];
+    bool active;
+};
+
+struct file_state {
+    struct file_info info;
+    uint8_t head[FILE_HEAD_BYTES];
+    size_t head_len;
+    struct probe probe;
+    const char *mime;
+    bool typed;
+    EVP_MD_CTX *md[3];
+    bool hashing;
+    /* content decoding */
+    z_stream z;
+    bool inflating, z_init, z_raw_tried;
+    uint64_t in_bytes, out_bytes;
+};
+
+static file_sink_fn sink;
+static void *sink_ctx;
+static struct lw_rng fuid_rng;
+static bool fuid_seeded;
+
+void files_set_sink(file_sink_fn fn, void *ctx)
+{
+    sink = fn;
+    sink_ctx = ctx;
+}
+
+void files_seed(uint64_t seed, bool seeded)
+{
+    if (seeded)
+        rng_seed(&fuid_rng, seed ^ 0x46494c45ULL); /* differ from connection uids */
+    else
+        rng_seed_random(&fuid_rng);
+    fuid_seeded = true;
+}
+
+/* ---- typing ------------------------------------------------------------------------- */
+
+static uint16_t le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Case-insensitive search for `needle` in the first `n` bytes of `h`. */
+static const uint8_t *find_ci(const uint8_t *h, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    if (k == 0 || n < k)
+        return NULL;
+    for (size_t i = 0; i + k <= n; i++) {
+        if (tolower(h[i]) != tolower((unsigned char)needle[0]))
+            continue;
+        size_t j = 1;
+        while (j < k && tolower(h[i + j]) == tolower((unsigned char)needle[j]))
+            j++;
+        if (j == k)
+            return h + i;
+    }
+    return NULL;
+}
+
+static const char *ole_by_clsid(const uint8_t c[16])
+{
+    static const uint8_t tail[8] = {0xc0, 0, 0, 0, 0, 0, 0, 0x46};
+    if (memcmp(c + 8, tail, 8) == 0 && c[2] == 0x0c && c[3] == 0 && le32(c + 4) == 0) {
+        if (c[0] == 0x84 && c[1] == 0x10)
+            return "application/x-msi";
+        if (c[0] == 0x82 && c[1] == 0x10)
+            return "application/x-ms-mst";
+        if (c[0] == 0x86 && c[1] == 0x10)
+            return "application/x-ms-msp";
+    }
+    if (memcmp(c + 8, tail, 8) == 0 && le32(c + 4) == 0) {
+        uint32_t d1 = le32(c);
+        if (d1 == 0x00020906 || d1 == 0x00020900)
+            return "application/msword";
+        if (d1 == 0x00020820 || d1 == 0x00020810)
+            return "application/vnd.ms-excel";
+    }
+    static const uint8_t ppt[16] = {0x10, 0x8d, 0x81, 0x64, 0x9b, 0x4f, 0xcf, 0x11,
+                                    0x86, 0xea, 0x00, 0xaa, 0x00, 0xb9, 0x29, 0xe8};
+    if (memcmp(c, ppt, 16) == 0)
+        return "application/vnd.ms-powerpoint";
+    return "application/x-ole-storage";
+}
+
+/* XSL with a script block: the Microsoft XSLT namespace bound to any prefix, and
+ * <prefix:script in the document. */
+static bool xsl_with_script(const uint8_t *h, size_t n)
+{
+    const uint8_t *ns = find_ci(h, n, "urn:schemas-microsoft-com:xslt");
+    if (!ns)
+        return false;
+    /* Walk back from the namespace to `xmlns:PREFIX=` */
+    const uint8_t *q = ns;
+    while (q > h && q[-1] != '=')
+        q--;
+    if (q <= h)
+        return false;
+    const uint8_t *eq = q - 1, *p = eq;
+    while (p > h && (isalnum(p[-1]) || p[-1] == '_' || p[-1] == '-' || p[-1] == '.'))
+        p--;
+    if (p - h < 6 || p[-1] != ':' || strncasecmp((const char *)p - 6, "xmlns:", 6) != 0)
+        return false;
+    size_t plen = (size_t)(eq - p);
+    if (plen == 0 || plen > 32)
+        return false;
+    char tag[48];
+    tag[0] = '<';
+    memcpy(tag + 1, p, plen);
+    memcpy(tag + 1 + plen, ":script", 8);
+    return find_ci(h, n, tag) != NULL;
+}
+
+/* Skip a UTF-8 BOM and leading white space. */
+static const uint8_t *text_start(const uint8_t *p, size_t *n)
+{
+    if (*n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+        p += 3, *n -= 3;
+    while (*n && isspace(*p))
+        p++, (*n)--;
+    return p;
+}
+
+static bool looks_text(const uint8_t *p, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f')
+            bad++;
+    return n > 0 && bad * 100 <= n; /* at most 1% control bytes */
+}
+
+static const char *classify_text(const uint8_t *h0, size_t n0)
+{
+    size_t n = n0;
+    const uint8_t *h = text_start(h0, &n);
+    size_t lim = n < 4096 ? n : 4096;
+    if (!looks_text(h, lim))
+        return NULL;
+    const uint8_t *hta = find_ci(h, lim, "<hta:application");
+    if (hta && (size_t)(hta - h) + 16 < lim &&
+        (isspace(hta[16]) || hta[16] == '>' || hta[16] == '/'))
+        return "application/hta";
+    if (find_ci(h, lim, "<scriptlet") && (find_ci(h, lim, "<registration") ||
+                                          find_ci(h, lim, "<script")))
+        return "text/scriptlet";
+    if (xsl_with_script(h, lim))
+        return "application/xslt+xml";
+    if (find_ci(h, lim, "<UsingTask") && find_ci(h, lim, "TaskFactory") &&
+        find_ci(h, lim, "schemas.microsoft.com/developer/msbuild"))
+        return "application/x-msbuild";
+    if (n >= 5 && (strncasecmp((const char *)h, "<?xml", 5) == 0)) {
+        if (find_ci(h, lim, "<xsl:stylesheet") || find_ci(h, lim, "XSL/Transform"))
+            return "application/xslt+xml";
+        if (find_ci(h, lim, "<html"))
+            return "text/html";
+        if (find_ci(h, lim, "schemas.microsoft.com/developer/msbuild"))
+            return "application/x-msbuild";
+        return "application/xml";
+    }
+    if (find_ci(h, lim < 512 ? lim : 512, "<!doctype html") || find_ci(h, lim, "<html") ||
+        find_ci(h, lim < 512 ? lim : 512, "<head") || find_ci(h, lim < 512 ? lim : 512, "<body"))
+        return "text/html";
+    if (n && (h[0] == '{' || h[0] == '[')) {
+        size_t k = 1;
+        while (k < lim && isspace(h[k]))
+            k++;
+        if (k < lim && (h[k] == '"' || h[k] == '{' || h[k] == '[' || h[k] == '}' || h[k] == ']'))
+            return "text/json";
+    }
+    if (n >= 2 && h[0] == '#' && h[1] == '!')
+        return find_ci(h, 64 < lim ? 64 : lim, "python") ? "text/x-python"
+                                                          : "text/x-shellscript";
+    /* PowerShell: cmdlets and .NET download cradles. */
+    if (find_ci(h, lim, "New-Object") || find_ci(h, lim, "Invoke-Expression") ||
+        find_ci(h, lim, "IEX ") || find_ci(h, lim, "IEX(") || find_ci(h, lim, "Invoke-WebRequest") ||
+        find_ci(h, lim, "DownloadString(") || find_ci(h, lim, "[System.") ||
+        find_ci(h, lim, "Start-Process"))
+        return "text/x-powershell";
+    if (find_ci(h, lim, "CreateObject(") || find_ci(h, lim, "WScript.") ||
+        find_ci(h, lim, "On Error Resume Next"))
+        return find_ci(h, lim, "ActiveXObject") ? "application/javascript" : "text/vbscript";
+    if (find_ci(h, lim, "@echo off") || find_ci(h, lim < 64 ? lim : 64, "rem "))
+        return "text/x-msdos-batch";
+    return "text/plain";
+}
+
+static const char *classify_zip(const uint8_t *h, size_t n)
+{
+    if (find_ci(h, n, "[Content_Types].xml") || find_ci(h, n, "_rels/.rels")) {
+        if (find_ci(h, n, "word/"))
+            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+        if (find_ci(h, n, "xl/"))
+            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        if (find_ci(h, n, "ppt/"))
+            return "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+    }
+    if (find_ci(h, n, "META-INF/MANIFEST.MF"))
+        return "application/java-archive";
+    return "application/zip";
+}
+
+/* Classify from the head (and the probe, once filled).  Returns NULL when undecided;
+ * then want_off and want_len say which bytes beyond the head would decide it.  `final`:
+ * no more bytes will come. */
+static const char *classify(const uint8_t *h, size_t n, const struct probe *pr, bool final,
+                            uint64_t *want_off, uint8_t *want_len)
+{
+    *want_len = 0;
+    if (n == 0)
+        return NULL;
+    static const uint8_t ole[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
+    if (n >= 0x34 && memcmp(h, ole, 8) == 0) {
+        unsigned shift = le16(h + 0x1e);
+        uint32_t sect = le32(h + 0x30);
+        if (shift < 7 || shift > 16 || sect >= 0xfffffffa)
+            return "application/x-ole-storage";
+        uint64_t off = (((uint64_t)sect + 1) << shift) + 0x50;
+        if (off + 16 <= n)
+            return ole_by_clsid(h + off);
+        if (pr->active && pr->off == off && pr->have == 16)
+            return ole_by_clsid(pr->buf);
+        if (final || off > FILE_PROBE_MAX_OFFSET)
+            return "application/x-ole-storage";
+        *want_off = off;
+        *want_len = 16;
+        return NULL;
+    }
+    if (n >= 2 && h[0] == 'M' && h[1] == 'Z') {
+        if (n < 0x40)
+            return final ? NULL : NULL;
+        uint32_t lfanew = le32(h + 0x3c);
+        static const uint8_t pe[4] = {'P', 'E', 0, 0};
+        if ((uint64_t)lfanew + 4 <= n)
+            return memcmp(h + lfanew, pe, 4) == 0 ? "application/x-dosexec" : NULL;
+        if (pr->active && pr->off == lfanew && pr->have == 4)
+            return memcmp(pr->buf, pe, 4) == 0 ? "application/x-dosexec" : NULL;
+        if (final || lfanew > FILE_PROBE_MAX_OFFSET)
+            return NULL;
+        *want_off = lfanew;
+        *want_len = 4;
+        return NULL;
+    }
+    if (n >= 8 && memcmp(h, "MSCF\0\0\0\0", 8) == 0)
+        return "application/vnd.ms-cab-compressed";
+    if (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0)
+        return classify_zip(h, n);
+    static const uint8_t lnk[20] = {0x4c, 0, 0, 0, 1, 0x14, 2, 0, 0, 0, 0, 0, 0xc0,
+                                    0, 0, 0, 0, 0, 0, 0x46};
+    if (n >= 20 && memcmp(h, lnk, 20) == 0)
+        return "application/x-ms-shortcut";
+    if (n >= 8 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "image/png";
+    if (n >= 3 && h[0] == 0xff && h[1] == 0xd8 && h[2] == 0xff)
+        return "image/jpeg";
+    if (n >= 6 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0))
+        return "image/gif";
+    if (n >= 5 && memcmp(h, "%PDF-", 5) == 0)
+        return "application/pdf";
+    if (n >= 3 && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8)
+        return "application/x-gzip";
+    if (n >= 6 && memcmp(h, "7z\xbc\xaf\x27\x1c", 6) == 0)
+        return "application/x-7z-compressed";
+    if (n >= 6 && memcmp(h, "Rar!\x1a\x07", 6) == 0)
+        return "application/x-rar";
+    if (n >= 4 && memcmp(h, "\x7f" "ELF", 4) == 0)
+        return "application/x-executable";
+    if (n >= 4 && memcmp(h, "\xe4\x52\x5c\x7b", 4) == 0)
+        return "application/onenote";
+    if (n >= 8 && memcmp(h, "vhdxfile", 8) == 0)
+        return "application/x-vhdx";
+    if (n >= 16) {
+        /* ISO 9660: the first 32 KB are the system area, usually zeros. */
+        bool zeros = true;
+        for (size_t i = 0; i < 16 && zeros; i++)
+            zeros = h[i] == 0;
+        if (zeros) {
+            if (n >= 32774 && memcmp(h + 32769, "CD001", 5) == 0)
+                return "application/x-iso9660-image";
+            if (pr->active && pr->off == 32769 && pr->have == 5)
+                return memcmp(pr->buf, "CD001", 5) == 0 ? "application/x-iso9660-image" : NULL;
+            if (!final) {
+                *want_off = 32769;
+                *want_len = 5;
+            }
+            return NULL;
+        }
+    }
+    return classify_text(h, n);
+}
+
+const char *file_magic(const uint8_t *p, size_t len)
+{
+    struct probe pr = {0};
+    uint64_t off;
+    uint8_t wl;
+    return classify(p, len, &pr, true, &off, &wl);
+}
+
+/* ---- streaming ---------------------------------------------------------------------- */
+
+static void try_type(struct file_state *fs, bool final)
+{
+    if (fs->typed || fs->info.offset != 0)
+        return;
+    uint64_t off;
+    uint8_t wl;
+    const char *m = classify(fs->head, fs->head_len, &fs->probe, final, &off, &wl);
+    if (m || final || (!wl && fs->head_len == FILE_HEAD_BYTES)) {
+        fs->mime = m;
+        fs->typed = true;
+        return;
+    }
+    if (wl && !(fs->probe.active && fs->probe.off == off)) {
+        memset(&fs->probe, 0, sizeof(fs->probe));
+        fs->probe.active = true;
+        fs->probe.off = off;
+        fs->probe.len = wl;
+    }
+}
+
+/* Decoded bytes of the file, at file position fs->info.seen_bytes (+ offset). */
+static void analyse(struct file_state *fs, const uint8_t *p, size_t n)
+{
+    if (!n)
+        return;
+    uint64_t pos = fs->info.seen_bytes + fs->info.missing_bytes; /* position in the body */
+    if (fs->head_len < FILE_HEAD_BYTES && pos == fs->head_len) {
+        size_t k = FILE_HEAD_BYTES - fs->head_len;
+        if (k > n)
+            k = n;
+        memcpy(fs->head + fs->head_len, p, k);
+        fs->head_len += k;
+    }
+    struct probe *pr = &fs->probe;
+    if (pr->active && pr->have < pr->len) {
+        uint64_t want = pr->off + pr->have;
+        if (want >= pos && want < pos + n) {
+            size_t k = (size_t)(pos + n - want);
+            if (k > (size_t)(pr->len - pr->have))
+                k = pr->len - pr->have;
+            memcpy(pr->buf + pr->have, p + (want - pos), k);
+            pr->have = (uint8_t)(pr->have + k);
+        }
+    }
+    if (fs->hashing)
+        for (int i = 0; i < 3; i++)
+            EVP_DigestUpdate(fs->md[i], p, n);
+    fs->info.seen_bytes += n;
+    if (!fs->typed && (fs->head_len == FILE_HEAD_BYTES || (pr->active && pr->have == pr->len)))
+        try_type(fs, false);
+}
+
+struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
+                              const char *filename, uint64_t total, uint64_t offset,
+                              const char *encoding)
+{
+    (void)f;
+    struct file_state *fs = calloc(1, sizeof(*fs));
+    if (!fs)
+        return NULL;
+    if (!fuid_seeded)
+        files_seed(0, false);
+    uid_make(&fuid_rng, 'F', fs->info.fuid);
+    fs->info.ts = fs->info.last_ts = ts;
+    fs->info.source = "HTTP";
+    fs->info.depth = depth;
+    fs->info.is_orig = is_orig;
+    fs->info.total_bytes = total;
+    fs->info.offset = offset;
+    if (filename)
+        fs->info.filename = strdup(filename);
+    fs->hashing = offset == 0;
+    if (fs->hashing) {
+        const EVP_MD *md[3] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
+        for (int i = 0; i < 3; i++) {
+            fs->md[i] = EVP_MD_CTX_new();
+            if (!fs->md[i] || !EVP_DigestInit_ex(fs->md[i], md[i], NULL))
+                fs->hashing = false;
+        }
+    }
+    if (encoding && (!strcasecmp(encoding, "gzip") || !strcasecmp(encoding, "x-gzip") ||
+                     !strcasecmp(encoding, "deflate")))
+        fs->inflating = true;
+    return fs;
+}
+
+static void decode_fail(struct file_state *fs, const char *why)
+{
+    fs->info.decode_failed = true;
+    fs->inflating = false;
+    fs->hashing = false;
+    lw_stats.files_decode_failed++;
+    (void)why;
+}
+
+/* Inflate `len` transferred bytes into the analysis, within the caps. */
+static void inflate_into(struct file_state *fs, const uint8_t *data, size_t len)
+{
+    if (!fs->z_init) {
+        /* 15+32: zlib or gzip header, detected.  "deflate" is sometimes sent raw: if the
+         * first attempt fails at the start, retry as raw deflate. */
+        if (inflateInit2(&fs->z, 15 + 32) != Z_OK) {
+            decode_fail(fs, "zlib init");
+            return;
+        }
+        fs->z_init = true;
+    }
+    uint8_t out[16384];
+    fs->z.next_in = (Bytef *)data;
+    fs->z.avail_in = (uInt)len;
+    fs->in_bytes += len;
+    while (fs->z.avail_in > 0) {
+        fs->z.next_out = out;
+        fs->z.avail_out = sizeof(out);
+        int rc = inflate(&fs->z, Z_NO_FLUSH);
+        size_t got = sizeof(out) - fs->z.avail_out;
+        if (got) {
+            fs->out_bytes += got;
+            if (fs->out_bytes > FILE_MAX_DECODED ||
+                (fs->out_bytes > (1u << 20) && fs->out_bytes / (fs->in_bytes + 1) > FILE_MAX_RATIO)) {
+                lw_stats.files_decode_capped++;
+                fs->info.overflow_bytes += got;
+                decode_fail(fs, "cap");
+                return;
+            }
+            analyse(fs, out, got);
+        }
+        if (rc == Z_STREAM_END) {
+            /* Trailing bytes after the compressed stream are ignored. */
+            return;
+        }
+        if (rc == Z_DATA_ERROR && !fs->z_raw_tried && fs->out_bytes == 0) {
+            fs->z_raw_tried = true;
+            inflateEnd(&fs->z);
+            if (inflateInit2(&fs->z, -15) != Z_OK) {
+                decode_fail(fs, "zlib init");
+                return;
+            }
+            fs->z.next_in = (Bytef *)data;
+            fs->z.avail_in = (uInt)len;
+            continue;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            decode_fail(fs, "corrupt");
+            return;
+        }
+        if (rc == Z_BUF_ERROR && got == 0)
+            break;
+    }
+}
+
+void file_data(struct file_state *fs, const uint8_t *data, size_t len, int64_t ts)
+{
+    if (!fs || !len)
+        return;
+    fs->info.last_ts = ts;
+    if (fs->inflating)
+        inflate_into(fs, data, len);
+    else if (!fs->info.decode_failed)
+        analyse(fs, data, len);
+}
+
+void file_gap(struct file_state *fs, uint64_t len)
+{
+    if (!fs || !len)
+        return;
+    fs->info.missing_bytes += len;
+    fs->hashing = false;
+    if (fs->inflating) {
+        decode_fail(fs, "gap"); /* a compressed stream cannot resume after a gap */
+        return;
+    }
+    /* A gap inside the head: type what was seen before it. */
+    if (!fs->typed && fs->head_len < FILE_HEAD_BYTES)
+        try_type(fs, true);
+}
+
+const char *file_fuid(const struct file_state *fs)
+{
+    return fs->info.fuid;
+}
+
+const char *file_mime(struct file_state *fs)
+{
+    if (!fs->typed)
+        try_type(fs, false);
+    return fs->mime;
+}
+
+static void hex(const uint8_t *p, unsigned n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = d[p[i] >> 4];
+        out[2 * i + 1] = d[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
+{
+    if (!fs)
+        return NULL;
+    if (fs->z_init)
+        inflateEnd(&fs->z);
+    try_type(fs, true);
+    fs->info.mime_type = fs->mime;
+    if (ts > fs->info.last_ts)
+        fs->info.last_ts = ts;
+    if (fs->hashing && fs->info.seen_bytes > 0 && !fs->info.missing_bytes) {
+        uint8_t md[EVP_MAX_MD_SIZE];
+        unsigned mdlen;
+        char *outs[3] = {fs->info.md5, fs->info.sha1, fs->info.sha256};
+        for (int i = 0; i < 3; i++) {
+            EVP_DigestFinal_ex(fs->md[i], md, &mdlen);
+            hex(md, mdlen, outs[i]);
+        }
+        fs->info.hashed = true;
+    }
+    for (int i = 0; i < 3; i++)
+        EVP_MD_CTX_free(fs->md[i]);
+    lw_stats.files_seen++;
+    if (sink)
+        sink(sink_ctx, f, &fs->info);
+    const char *mime = fs->mime;
+    free(fs->info.filename);
+    free(fs);
+    return mime;
+}

@@ -1,0 +1,76 @@
+/* files.h: file analysis of transferred bodies: type by content, hashes, sizes, gaps.
+ *
+ * A file is a body after de-chunking and content decoding.  Its type comes from its
+ * bytes only (shared/detection/NOTES.md §4), never from the URL or Content-Type (those
+ * are evidence for mismatch rules).  Only a body that starts at offset 0 of the file is
+ * typed and hashed (a later range of a ranged download is not).
+ *
+ * Hash policy: MD5, SHA-1 and SHA-256 of every file seen from its first byte; a file
+ * with a gap (missing bytes) or cut by a cap gets no hashes, since they would describe
+ * bytes that were never transferred.
+ */
+#ifndef LW_DISSECT_FILES_H
+#define LW_DISSECT_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct flow;
+
+#define FILE_FUID_LEN 24
+#define FILE_HEAD_BYTES 4096 /* bytes kept for typing (HTA's marker must be in the first 4 KB) */
+
+struct file_info {
+    char fuid[FILE_FUID_LEN];
+    int64_t ts, last_ts;
+    const char *source;         /* "HTTP" */
+    uint32_t depth;             /* the HTTP transaction's depth */
+    bool is_orig;               /* sent by the originator (an upload) */
+    const char *mime_type;      /* from the bytes; NULL when unknown */
+    char *filename;             /* from Content-Disposition, or NULL */
+    uint64_t seen_bytes;
+    uint64_t total_bytes;       /* declared size, or UINT64_MAX when unknown */
+    uint64_t missing_bytes;
+    uint64_t overflow_bytes;
+    uint64_t offset;            /* where this body starts in the file (ranges) */
+    bool timedout;
+    bool hashed;                /* md5/sha1/sha256 are valid */
+    char md5[33], sha1[41], sha256[65];
+    bool decode_failed;         /* content decoding gave up (corrupt or bomb) */
+};
+
+struct file_state;
+
+/* Where finished files go (files.log); set by the application. */
+typedef void (*file_sink_fn)(void *ctx, const struct flow *f, const struct file_info *fi);
+void files_set_sink(file_sink_fn fn, void *ctx);
+
+/* Seed for fuids (deterministic with --seed). */
+void files_seed(uint64_t seed, bool seeded);
+
+/* Begin a file.  `total` is the declared length (UINT64_MAX if unknown), `offset` the
+ * position of the first byte in the whole file (non-zero for a later range).
+ * `encoding`: NULL, "gzip", "x-gzip" or "deflate" (content decoding before analysis). */
+struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
+                              const char *filename, uint64_t total, uint64_t offset,
+                              const char *encoding);
+
+/* Feed body bytes (as transferred, before content decoding). */
+void file_data(struct file_state *fs, const uint8_t *data, size_t len, int64_t ts);
+
+/* `len` body bytes are missing (a TCP gap). */
+void file_gap(struct file_state *fs, uint64_t len);
+
+/* The file's fuid and, once known, its type (for http.log). */
+const char *file_fuid(const struct file_state *fs);
+const char *file_mime(struct file_state *fs);
+
+/* Finish: type it, finalise the hashes, report it, free it.  Returns the mime type
+ * (a static string) or NULL. */
+const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts);
+
+/* Type by content of a whole buffer (for tests and for callers with all bytes). */
+const char *file_magic(const uint8_t *p, size_t len);
+
+#endif
