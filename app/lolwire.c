@@ -185,6 +185,9 @@ int main(int argc, char **argv)
         return 1;
     }
     weird_set_sink(logs_weird, &logs);
+    http_set_sink(logs_http, &logs);
+    files_set_sink(logs_file, &logs);
+    files_seed(opt.seed, opt.seeded);
 
     struct flow_config fc = {
         .max_flows = opt.max_flows,
@@ -253,6 +256,8 @@ int main(int argc, char **argv)
     flow_table_free(r.dec.flows);
     frag_table_free(r.dec.frags);
     weird_set_sink(NULL, NULL);
+    http_set_sink(NULL, NULL);
+    files_set_sink(NULL, NULL);
     bool logs_ok = logs_close(&logs);
 
     if (!opt.quiet)

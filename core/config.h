@@ -48,6 +48,16 @@
 #define FILE_MAX_DECODED (512ull << 20)
 #define FILE_MAX_RATIO 1000
 
+/* HTTP: a header block (start line and fields) is held until complete: its size, the
+ * number of fields, a chunk-size or trailer line, and how much of a field value or URI
+ * is kept for the logs.  Over a limit: a weird, and the parser resynchronises. */
+#define HTTP_MAX_HEADER_BYTES (64u << 10)
+#define HTTP_MAX_HEADERS 256
+#define HTTP_MAX_LINE 4096
+#define HTTP_MAX_FIELD 1024
+#define HTTP_MAX_URI 8192
+#define HTTP_MAX_HEADER_NAMES 512
+
 /* Weird log: how many times one weird name is logged without a connection before
  * only every 1000th is (the counter keeps the true total). */
 #define WEIRD_FLOWLESS_SAMPLE 100

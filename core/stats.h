@@ -32,12 +32,17 @@
     X(flows_logged, "connections logged")                                                      \
     X(flows_evicted, "connections evicted by the flow cap before they ended")                  \
     X(flows_timed_out, "connections ended by inactivity")                                      \
+    X(streams, "TCP connections with payload reassembled")                                    \
     X(reasm_gap_bytes, "TCP payload bytes never seen (content gaps)")                          \
     X(reasm_cap_gaps, "holes given up because a reassembly cap was reached")                   \
     X(reasm_retransmitted, "TCP segments whose bytes were all delivered already")              \
     X(reasm_inconsistent, "retransmissions whose bytes differ from the first copy")            \
     X(reasm_bogus_acks, "acknowledgements too far ahead to be trusted")                        \
     X(reasm_alloc_failures, "out-of-order segments dropped for lack of memory")                \
+    X(http_transactions, "HTTP requests and responses paired")                                  \
+    X(http_bad_messages, "HTTP start lines or chunk sizes that did not parse")                \
+    X(http_limits, "HTTP header blocks or lines over a limit")                                \
+    X(http_header_bytes_held, "bytes of HTTP header buffers allocated now")                   \
     X(files_seen, "files (bodies) analysed")                                                   \
     X(files_decode_failed, "bodies whose content encoding could not be decoded")               \
     X(files_decode_capped, "bodies whose decoding hit a size or ratio cap (bombs)")            \

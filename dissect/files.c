@@ -192,9 +192,15 @@ static const char *classify_text(const uint8_t *h0, size_t n0)
             return "application/x-msbuild";
         return "application/xml";
     }
-    if (find_ci(h, lim < 512 ? lim : 512, "<!doctype html") || find_ci(h, lim, "<html") ||
-        find_ci(h, lim < 512 ? lim : 512, "<head") || find_ci(h, lim < 512 ? lim : 512, "<body"))
-        return "text/html";
+    /* HTML: a document that starts (after white space) with an HTML construct. */
+    static const char *const html_starts[] = {"<!doctype html", "<html", "<head", "<body",
+                                              "<title", "<script", "<meta", "<!--", "<iframe",
+                                              "<div", "<p>", "<a href"};
+    for (size_t i = 0; i < sizeof(html_starts) / sizeof(html_starts[0]); i++) {
+        size_t k = strlen(html_starts[i]);
+        if (n >= k && strncasecmp((const char *)h, html_starts[i], k) == 0)
+            return "text/html";
+    }
     if (n && (h[0] == '{' || h[0] == '[')) {
         size_t k = 1;
         while (k < lim && isspace(h[k]))
@@ -289,6 +295,9 @@ static const char *classify(const uint8_t *h, size_t n, const struct probe *pr, 
         return "image/jpeg";
     if (n >= 6 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0))
         return "image/gif";
+    if (n >= 3 && (memcmp(h, "FWS", 3) == 0 || memcmp(h, "CWS", 3) == 0 ||
+                   memcmp(h, "ZWS", 3) == 0))
+        return "application/x-shockwave-flash";
     if (n >= 5 && memcmp(h, "%PDF-", 5) == 0)
         return "application/pdf";
     if (n >= 3 && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8)
@@ -464,7 +473,8 @@ static void inflate_into(struct file_state *fs, const uint8_t *data, size_t len)
             /* Trailing bytes after the compressed stream are ignored. */
             return;
         }
-        if (rc == Z_DATA_ERROR && !fs->z_raw_tried && fs->out_bytes == 0) {
+        if (rc == Z_DATA_ERROR && !fs->z_raw_tried && fs->out_bytes == 0 &&
+            fs->in_bytes == len) {
             fs->z_raw_tried = true;
             inflateEnd(&fs->z);
             if (inflateInit2(&fs->z, -15) != Z_OK) {
@@ -508,6 +518,14 @@ void file_gap(struct file_state *fs, uint64_t len)
     /* A gap inside the head: type what was seen before it. */
     if (!fs->typed && fs->head_len < FILE_HEAD_BYTES)
         try_type(fs, true);
+}
+
+bool file_decoded_len(const struct file_state *fs, uint64_t *len)
+{
+    if (!fs->z_init)
+        return false;
+    *len = fs->out_bytes;
+    return true;
 }
 
 const char *file_fuid(const struct file_state *fs)

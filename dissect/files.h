@@ -66,6 +66,10 @@ void file_gap(struct file_state *fs, uint64_t len);
 const char *file_fuid(const struct file_state *fs);
 const char *file_mime(struct file_state *fs);
 
+/* Bytes after content decoding, when the body was content-encoded and decoded; false
+ * otherwise (then the transferred length is the body's length). */
+bool file_decoded_len(const struct file_state *fs, uint64_t *len);
+
 /* Finish: type it, finalise the hashes, report it, free it.  Returns the mime type
  * (a static string) or NULL. */
 const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts);

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/stats.h"
 #include "dissect/ports.h"
+#include "dissect/stream.h"
 #include "dissect/tcp.h"
 
 /* Timeout classes.  Connections in one class share a rule, and each class's list is kept
@@ -180,6 +181,8 @@ static void bucket_unlink(struct flow_table *t, struct flow *f)
 /* End a connection: report it, unlink it, return it to the pool. */
 static void flow_end(struct flow_table *t, struct flow *f)
 {
+    if (f->stream)
+        stream_end(f); /* application logs first, as Zeek writes them before conn.log */
     if (t->cfg.on_end && !f->is_tunnel)
         t->cfg.on_end(t->cfg.ctx, f);
     lw_stats.flows_logged += !f->is_tunnel;

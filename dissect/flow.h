@@ -100,6 +100,7 @@ struct flow {
     bool is_tunnel;                 /* an IP-in-IP / GRE tunnel: tunnel, not conn, row */
     uint8_t tunnel_ok;              /* directions that sent valid tunnel packets (bits) */
 
+    struct stream *stream;          /* TCP payload path (stream.c), or NULL */
     const char *weirds[FLOW_WEIRDS_TRACKED];
     uint8_t nweirds;
 };

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "dissect/stream.h"
 #include "dissect/weird.h"
 #include "dissect/ports.h"
 
@@ -341,6 +342,11 @@ static uint64_t relative_seq(const struct flow_ep *e, uint32_t cur, uint32_t las
 
 /* ---- entry points ---------------------------------------------------------------------- */
 
+void tcp_gap_history(struct flow *f, bool is_orig, struct flow_ep *e)
+{
+    scaled_history(f, is_orig, 'G', &e->gap_cnt, &e->gap_thresh);
+}
+
 bool tcp_wants_flip(const struct l4pkt *p)
 {
     bool syn = p->tcp_flags & TH_SYN, ack = p->tcp_flags & TH_ACK;
@@ -425,6 +431,8 @@ void tcp_packet(struct flow *f, const struct l4pkt *p, bool is_orig)
     }
     if (st.do_close)
         connection_closed(f, e, peer);
+
+    stream_packet(f, p, is_orig);
 
     /* Packet counters last, so that a flip above is already applied. */
     e->pkts++;

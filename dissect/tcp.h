@@ -26,6 +26,9 @@ const char *tcp_conn_state(const struct flow *f);
 /* Bytes endpoint `dir` (0 originator, 1 responder) sent, from its sequence space. */
 uint64_t tcp_endpoint_size(const struct flow *f, int dir);
 
+/* A content gap in `e`'s data: the scaled G/g history letter. */
+void tcp_gap_history(struct flow *f, bool is_orig, struct flow_ep *e);
+
 /* flow.c helpers the transport code uses. */
 void flow_flip(struct flow *f);
 void flow_history_add(struct flow *f, bool is_orig, char code);

@@ -23,6 +23,36 @@ static const struct zl_field weird_fields[] = {
 };
 static const struct zl_schema weird_schema = {"weird", weird_fields, ARRAY_LEN(weird_fields)};
 
+static const struct zl_field http_fields[] = {
+    {"ts", ZL_TIME},           {"uid", ZL_STRING},          {"id.orig_h", ZL_ADDR},
+    {"id.orig_p", ZL_PORT},    {"id.resp_h", ZL_ADDR},      {"id.resp_p", ZL_PORT},
+    {"trans_depth", ZL_COUNT}, {"method", ZL_STRING},       {"host", ZL_STRING},
+    {"uri", ZL_STRING},        {"referrer", ZL_STRING},     {"version", ZL_STRING},
+    {"user_agent", ZL_STRING}, {"origin", ZL_STRING},       {"request_body_len", ZL_COUNT},
+    {"response_body_len", ZL_COUNT}, {"status_code", ZL_COUNT}, {"status_msg", ZL_STRING},
+    {"info_code", ZL_COUNT},   {"info_msg", ZL_STRING},     {"tags", ZL_SET_STRING},
+    {"username", ZL_STRING},   {"password", ZL_STRING},     {"proxied", ZL_SET_STRING},
+    {"orig_fuids", ZL_VECTOR_STRING}, {"orig_filenames", ZL_VECTOR_STRING},
+    {"orig_mime_types", ZL_VECTOR_STRING}, {"resp_fuids", ZL_VECTOR_STRING},
+    {"resp_filenames", ZL_VECTOR_STRING}, {"resp_mime_types", ZL_VECTOR_STRING},
+    {"community_id", ZL_STRING},
+};
+static const struct zl_schema http_schema = {"http", http_fields, ARRAY_LEN(http_fields)};
+
+static const struct zl_field files_fields[] = {
+    {"ts", ZL_TIME},          {"fuid", ZL_STRING},        {"uid", ZL_STRING},
+    {"id.orig_h", ZL_ADDR},   {"id.orig_p", ZL_PORT},     {"id.resp_h", ZL_ADDR},
+    {"id.resp_p", ZL_PORT},   {"source", ZL_STRING},      {"depth", ZL_COUNT},
+    {"analyzers", ZL_SET_STRING}, {"mime_type", ZL_STRING}, {"filename", ZL_STRING},
+    {"duration", ZL_INTERVAL}, {"local_orig", ZL_BOOL},   {"is_orig", ZL_BOOL},
+    {"seen_bytes", ZL_COUNT}, {"total_bytes", ZL_COUNT},  {"missing_bytes", ZL_COUNT},
+    {"overflow_bytes", ZL_COUNT}, {"timedout", ZL_BOOL},  {"parent_fuid", ZL_STRING},
+    {"md5", ZL_STRING},       {"sha1", ZL_STRING},        {"sha256", ZL_STRING},
+    {"extracted", ZL_STRING}, {"extracted_cutoff", ZL_BOOL}, {"extracted_size", ZL_COUNT},
+    {"community_id", ZL_STRING},
+};
+static const struct zl_schema files_schema = {"files", files_fields, ARRAY_LEN(files_fields)};
+
 bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site)
 {
     struct zlog_options o = {dir, json};
@@ -30,7 +60,9 @@ bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *s
     lg->site = site;
     lg->conn = zlog_new(&o, &conn_schema);
     lg->weird = zlog_new(&o, &weird_schema);
-    return lg->conn && lg->weird;
+    lg->http = zlog_new(&o, &http_schema);
+    lg->files = zlog_new(&o, &files_schema);
+    return lg->conn && lg->weird && lg->http && lg->files;
 }
 
 static const char *proto_name(uint8_t proto)
@@ -101,6 +133,138 @@ void logs_conn(struct logs *lg, const struct flow *f)
     zl_end(l);
 }
 
+static void put_id(struct zlog *l, const struct flow *f)
+{
+    zl_cstr(l, f->uid);
+    zl_addr(l, &f->orig_h);
+    zl_port(l, f->orig_p);
+    zl_addr(l, &f->resp_h);
+    zl_port(l, f->resp_p);
+}
+
+/* A vector with one element, or empty. */
+static void put_one(struct zlog *l, const char *v)
+{
+    zl_set_begin(l);
+    if (v && *v)
+        zl_set_item(l, v, strlen(v));
+    zl_set_end(l);
+}
+
+/* A vector present only when the body had a file: Zeek leaves it unset otherwise. */
+static void put_vec(struct zlog *l, bool present, const char *v)
+{
+    if (!present) {
+        zl_unset(l);
+        return;
+    }
+    zl_set_begin(l);
+    zl_set_item(l, v ? v : "", v ? strlen(v) : 0);
+    zl_set_end(l);
+}
+
+void logs_http(void *ctx, const struct flow *f, const struct http_txn *t)
+{
+    struct logs *lg = ctx;
+    struct zlog *l = lg->http;
+    zl_begin(l);
+    zl_time(l, t->ts);
+    put_id(l, f);
+    zl_count(l, t->depth);
+    zl_cstr(l, t->method);
+    zl_cstr(l, t->host);
+    zl_cstr(l, t->uri);
+    zl_cstr(l, t->referrer);
+    zl_cstr(l, t->version);
+    zl_cstr(l, t->user_agent);
+    zl_cstr(l, t->origin);
+    zl_count(l, t->req_body_len);
+    zl_count(l, t->resp_body_len);
+    if (t->has_status)
+        zl_count(l, t->status_code);
+    else
+        zl_unset(l);
+    zl_cstr(l, t->has_status ? t->status_msg : NULL);
+    if (t->info_code)
+        zl_count(l, t->info_code);
+    else
+        zl_unset(l);
+    zl_cstr(l, t->info_code ? t->info_msg : NULL);
+    zl_set_begin(l); /* tags: Zeek's HTTP tags are not used yet */
+    zl_set_end(l);
+    zl_cstr(l, t->username);
+    zl_unset(l); /* password: never logged */
+    if (t->proxied)
+        put_one(l, t->proxied);
+    else
+        zl_unset(l);
+    bool req_file = t->req_fuid[0] != '\0', resp_file = t->resp_fuid[0] != '\0';
+    put_vec(l, req_file, t->req_fuid);
+    if (req_file && t->req_filename)
+        put_one(l, t->req_filename);
+    else
+        zl_unset(l);
+    if (req_file && t->req_mime)
+        put_one(l, t->req_mime);
+    else
+        zl_unset(l);
+    put_vec(l, resp_file, t->resp_fuid);
+    if (resp_file && t->resp_filename)
+        put_one(l, t->resp_filename);
+    else
+        zl_unset(l);
+    if (resp_file && t->resp_mime)
+        put_one(l, t->resp_mime);
+    else
+        zl_unset(l);
+    zl_cstr(l, f->community_id);
+    zl_end(l);
+}
+
+void logs_file(void *ctx, const struct flow *f, const struct file_info *fi)
+{
+    struct logs *lg = ctx;
+    struct zlog *l = lg->files;
+    zl_begin(l);
+    zl_time(l, fi->ts);
+    zl_cstr(l, fi->fuid);
+    put_id(l, f);
+    zl_cstr(l, fi->source);
+    zl_count(l, fi->depth);
+    zl_set_begin(l);
+    if (fi->hashed) {
+        zl_set_item(l, "MD5", 3);
+        zl_set_item(l, "SHA1", 4);
+        zl_set_item(l, "SHA256", 6);
+    }
+    zl_set_end(l);
+    zl_cstr(l, fi->mime_type);
+    zl_cstr(l, fi->filename);
+    zl_interval(l, fi->last_ts - fi->ts);
+    if (site_known(lg->site))
+        zl_bool(l, site_is_local(lg->site, &f->orig_h));
+    else
+        zl_unset(l);
+    zl_bool(l, fi->is_orig);
+    zl_count(l, fi->seen_bytes);
+    if (fi->total_bytes != UINT64_MAX)
+        zl_count(l, fi->total_bytes);
+    else
+        zl_unset(l);
+    zl_count(l, fi->missing_bytes);
+    zl_count(l, fi->overflow_bytes);
+    zl_bool(l, fi->timedout);
+    zl_unset(l); /* parent_fuid */
+    zl_cstr(l, fi->hashed ? fi->md5 : NULL);
+    zl_cstr(l, fi->hashed ? fi->sha1 : NULL);
+    zl_cstr(l, fi->hashed ? fi->sha256 : NULL);
+    zl_unset(l); /* extracted: no extraction */
+    zl_unset(l);
+    zl_unset(l);
+    zl_cstr(l, f->community_id);
+    zl_end(l);
+}
+
 void logs_weird(void *ctx, const struct weird_event *ev)
 {
     struct logs *lg = ctx;
@@ -129,7 +293,7 @@ void logs_weird(void *ctx, const struct weird_event *ev)
 bool logs_close(struct logs *lg)
 {
     bool ok = true;
-    struct zlog *all[] = {lg->conn, lg->weird};
+    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files};
     for (size_t i = 0; i < ARRAY_LEN(all); i++) {
         if (!all[i])
             continue;

@@ -6,13 +6,17 @@
 #include <stdbool.h>
 
 #include "detect/site.h"
+#include "dissect/files.h"
 #include "dissect/flow.h"
+#include "dissect/http.h"
 #include "dissect/weird.h"
 #include "output/zeeklog.h"
 
 struct logs {
     struct zlog *conn;
     struct zlog *weird;
+    struct zlog *http;
+    struct zlog *files;
     const struct site *site;
 };
 
@@ -24,6 +28,12 @@ void logs_conn(struct logs *lg, const struct flow *f);
 
 /* Write a weird event to weird.log (a weird_sink_fn; ctx is the struct logs). */
 void logs_weird(void *ctx, const struct weird_event *ev);
+
+/* Write an HTTP transaction to http.log (an http_sink_fn). */
+void logs_http(void *ctx, const struct flow *f, const struct http_txn *t);
+
+/* Write a finished file to files.log (a file_sink_fn). */
+void logs_file(void *ctx, const struct flow *f, const struct file_info *fi);
 
 /* Close every log; returns false (with a message on stderr) if a write failed. */
 bool logs_close(struct logs *lg);

@@ -44,6 +44,10 @@ FORMAT_CAPTURES=(
 suite "unit tests" ctest --test-dir "$BUILD" --output-on-failure --no-tests=error
 suite "unit tests (ASan+UBSan)" ctest --test-dir "$SAN" --output-on-failure --no-tests=error
 suite "zeek conn.log baselines" python3 tests/zeek_conn_compare.py "$BUILD/lolwire" "$SHARED"
+# Issue #3 asks for 97 %; until it is met this guards the level reached against regressions
+# (the script prints every disagreement).
+suite "zeek http.log baselines (regression floor 90%)" \
+    python3 tests/zeek_http_compare.py "$BUILD/lolwire" "$SHARED" --min-agree 90
 suite "community id vectors" python3 tests/community_id_check.py "$BUILD/lolwire" "$SHARED"
 suite "log format (zeek-cut rules, JSON)" \
     python3 tests/log_format_check.py "$BUILD/lolwire" "${FORMAT_CAPTURES[@]}"

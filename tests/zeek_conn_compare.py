@@ -77,31 +77,39 @@ def norm(field, v):
     return v if v not in (None, "") else "-"
 
 
-def single_trace_tests(shared):
+def single_trace_tests(shared, logs=("conn.log",)):
+    """Tests with one trace; yields (test, trace, baseline files of `logs`, bpf)."""
     tsv = os.path.join(shared, "corpus/zeek/TESTS.tsv")
     with open(tsv, newline="") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             traces = [t for t in r["traces"].split(",") if t]
             # The list can name other tests' files (a prefix artefact): take this test's own.
             bases = [b for b in r["baseline_files"].split(",")
-                     if b.endswith("/conn.log") and b.startswith(r["test"] + "/")]
+                     if any(b == f"{r['test']}/{lg}" for lg in logs)]
             if len(traces) != 1 or not bases:
                 continue
             cmd = r["zeek_commands"].split(";;")[0]
             m = re.search(r"-f\s+(\"[^\"]*\"|'[^']*')", cmd)
             bpf = shlex.split(m.group(1))[0] if m else None
-            yield r["test"], traces[0], bases[0], bpf
+            yield r["test"], traces[0], bases if len(logs) > 1 else bases[0], bpf
 
 
-def run_lolwire(lolwire, trace, bpf, outdir):
+def run_lolwire_logs(lolwire, trace, bpf, outdir, logs):
     cmd = [lolwire, "-q", "--seed", "1", "-r", trace, "-o", outdir]
     if bpf:
         cmd.append(bpf)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if p.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
-    path = os.path.join(outdir, "conn.log")
-    return read_zeek_log(path) if os.path.exists(path) else []
+    out = {}
+    for lg in logs:
+        path = os.path.join(outdir, lg)
+        out[lg] = read_zeek_log(path) if os.path.exists(path) else []
+    return out
+
+
+def run_lolwire(lolwire, trace, bpf, outdir):
+    return run_lolwire_logs(lolwire, trace, bpf, outdir, ("conn.log",))["conn.log"]
 
 
 def main():

@@ -1,0 +1,1011 @@
+/* http.c: HTTP/1.x message parsing (RFC 9112), resumable per direction.
+ *
+ *   request:  method SP target SP HTTP/x.y CRLF *(field CRLF) CRLF [body]
+ *   response: HTTP/x.y SP status [SP reason] CRLF *(field CRLF) CRLF [body]
+ *   body:     Content-Length | chunked (RFC 9112 §7.1, with trailers) | until close
+ *
+ * Header blocks are collected in a per-direction buffer (bounded by HTTP_MAX_HEADER_BYTES)
+ * and parsed once complete; bodies are never buffered: they stream to file analysis.
+ */
+#define _GNU_SOURCE
+#include "dissect/http.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/config.h"
+#include "core/stats.h"
+#include "dissect/files.h"
+#include "dissect/flow.h"
+#include "dissect/weird.h"
+
+enum hstate {
+    ST_START = 0,  /* collecting a start line and header block */
+    ST_BODY_CL,    /* `left` bytes of body to go */
+    ST_CHUNK_SIZE, /* collecting a chunk-size line */
+    ST_CHUNK_DATA, /* `left` bytes of chunk data to go */
+    ST_CHUNK_CRLF, /* the CRLF after chunk data */
+    ST_TRAILERS,   /* collecting trailer fields after the last chunk */
+    ST_BODY_EOF,   /* body until the end of the stream */
+    ST_RESYNC,     /* lost: looking for the next start line */
+    ST_TUNNEL,     /* CONNECT or Upgrade: no more HTTP */
+    ST_DEAD,       /* not HTTP, or gave up */
+};
+
+struct http_dir {
+    enum hstate st;
+    char *buf;           /* header block / line being collected */
+    size_t len, cap;
+    size_t scan;         /* where the search for the block's end resumes */
+    uint64_t left;
+    bool chunk_crlf_cr;  /* saw the CR of a chunk's CRLF */
+    struct http_txn *txn;
+    struct file_state *file;
+    uint64_t body_len;
+    uint64_t decoded_len;
+    bool decoded_len_valid;
+    int64_t ts;
+};
+
+struct http_conn {
+    struct flow *flow;
+    struct http_dir d[2]; /* [0] requests, [1] responses */
+    struct http_txn *head, *tail; /* transactions in order, not yet reported */
+    uint32_t depth;
+    int64_t last_ts;
+};
+
+static http_sink_fn sink;
+static void *sink_ctx;
+
+void http_set_sink(http_sink_fn fn, void *ctx)
+{
+    sink = fn;
+    sink_ctx = ctx;
+}
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+static char *dup_cap(const char *s, size_t n, size_t cap)
+{
+    if (n > cap)
+        n = cap;
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static void set_field(char **field, const char *v, size_t n, size_t cap)
+{
+    free(*field);
+    *field = dup_cap(v, n, cap);
+}
+
+static void append_field(char **field, const char *sep, const char *v, size_t n, size_t cap)
+{
+    size_t old = *field ? strlen(*field) : 0, sl = old ? strlen(sep) : 0;
+    if (old + sl >= cap)
+        return;
+    if (n > cap - old - sl)
+        n = cap - old - sl;
+    char *d = realloc(*field, old + sl + n + 1);
+    if (!d)
+        return;
+    memcpy(d + old, sep, sl);
+    memcpy(d + old + sl, v, n);
+    d[old + sl + n] = '\0';
+    *field = d;
+}
+
+/* Percent-decode a request target for the log, as Zeek's unescape_URI does (a '%' not
+ * followed by two hex digits stays as it is). */
+static char *unescape_uri(const char *p, size_t n, size_t cap)
+{
+    if (n > cap)
+        n = cap;
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%' && i + 2 < n && isxdigit((unsigned char)p[i + 1]) && isxdigit((unsigned char)p[i + 2])) {
+            int hi = tolower((unsigned char)p[i + 1]), lo = tolower((unsigned char)p[i + 2]);
+            hi = isdigit(hi) ? hi - '0' : hi - 'a' + 10;
+            lo = isdigit(lo) ? lo - '0' : lo - 'a' + 10;
+            d[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            d[o++] = p[i];
+        }
+    }
+    d[o] = '\0';
+    return d;
+}
+
+static bool is_tchar(int c)
+{
+    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static void txn_free(struct http_txn *t)
+{
+    char **strs[] = {&t->method, &t->uri, &t->version, &t->host, &t->referrer, &t->user_agent,
+                     &t->origin, &t->username, &t->req_content_type, &t->resp_content_type,
+                     &t->content_encoding, &t->req_filename, &t->resp_filename, &t->proxied,
+                     &t->status_msg, &t->info_msg, &t->header_names};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        free(*strs[i]);
+    free(t);
+}
+
+static struct http_txn *txn_new(struct http_conn *h, int64_t ts)
+{
+    struct http_txn *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->ts = ts;
+    t->depth = ++h->depth;
+    if (h->tail)
+        h->tail->next = t;
+    else
+        h->head = t;
+    h->tail = t;
+    lw_stats.http_transactions++;
+    return t;
+}
+
+/* Report finished transactions, in order. */
+static void report_done(struct http_conn *h, bool all)
+{
+    while (h->head && (all || h->head->resp_done)) {
+        struct http_txn *t = h->head;
+        if (t == h->d[0].txn || t == h->d[1].txn) {
+            if (!all)
+                break;
+        }
+        h->head = t->next;
+        if (!h->head)
+            h->tail = NULL;
+        if (h->d[0].txn == t)
+            h->d[0].txn = NULL;
+        if (h->d[1].txn == t)
+            h->d[1].txn = NULL;
+        if (sink)
+            sink(sink_ctx, h->flow, t);
+        txn_free(t);
+    }
+}
+
+/* ---- sniffing ------------------------------------------------------------------------- */
+
+bool http_sniff(const uint8_t *p, size_t len, bool is_orig, bool *need_more)
+{
+    *need_more = false;
+    if (!is_orig) {
+        static const char v[] = "HTTP/1.";
+        size_t k = len < 7 ? len : 7;
+        if (memcmp(p, v, k) != 0)
+            return false;
+        *need_more = len < 7;
+        return len >= 7;
+    }
+    /* A method token (letters, '_', '-') of at most 24 characters, then a space. */
+    size_t i = 0;
+    while (i < len && i < 25 && (isupper(p[i]) || p[i] == '_' || p[i] == '-'))
+        i++;
+    if (i == len && i < 25) {
+        *need_more = true;
+        return false;
+    }
+    return i >= 3 && i <= 24 && p[i] == ' ';
+}
+
+/* ---- header blocks -------------------------------------------------------------------- */
+
+static bool buf_add(struct http_dir *d, const uint8_t *p, size_t n)
+{
+    if (d->len + n > HTTP_MAX_HEADER_BYTES)
+        return false;
+    if (d->len + n > d->cap) {
+        size_t nc = d->cap ? d->cap : 512;
+        while (nc < d->len + n)
+            nc *= 2;
+        if (nc > HTTP_MAX_HEADER_BYTES)
+            nc = HTTP_MAX_HEADER_BYTES;
+        char *b = realloc(d->buf, nc);
+        if (!b)
+            return false;
+        lw_stats.http_header_bytes_held += nc - d->cap;
+        d->buf = b;
+        d->cap = nc;
+    }
+    memcpy(d->buf + d->len, p, n);
+    d->len += n;
+    return true;
+}
+
+static void buf_reset(struct http_dir *d)
+{
+    d->len = 0;
+    d->scan = 0;
+    if (d->cap > 4096) { /* do not keep a large buffer for a long-lived connection */
+        lw_stats.http_header_bytes_held -= d->cap;
+        free(d->buf);
+        d->buf = NULL;
+        d->cap = 0;
+    }
+}
+
+/* The end of a header block in d->buf: index just past the blank line, or 0. */
+static size_t block_end(struct http_dir *d)
+{
+    size_t i = d->scan;
+    for (; i < d->len; i++) {
+        if (d->buf[i] != '\n')
+            continue;
+        /* blank line: "\n\n" or "\n\r\n" */
+        if (i + 1 < d->len && d->buf[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < d->len && d->buf[i + 1] == '\r' && d->buf[i + 2] == '\n')
+            return i + 3;
+        if (i + 2 >= d->len) {
+            d->scan = i; /* may complete with the next bytes */
+            return 0;
+        }
+    }
+    d->scan = i;
+    return 0;
+}
+
+struct line {
+    const char *p;
+    size_t n;
+};
+
+/* Next line of [*pos, end): without its CRLF/LF. */
+static bool next_line(const char *buf, size_t *pos, size_t end, struct line *l)
+{
+    if (*pos >= end)
+        return false;
+    const char *s = buf + *pos;
+    const char *nl = memchr(s, '\n', end - *pos);
+    size_t n = nl ? (size_t)(nl - s) : end - *pos;
+    *pos += n + (nl ? 1 : 0);
+    if (n && s[n - 1] == '\r')
+        n--;
+    l->p = s;
+    l->n = n;
+    return true;
+}
+
+static void trim(const char **p, size_t *n)
+{
+    while (*n && (**p == ' ' || **p == '\t'))
+        (*p)++, (*n)--;
+    while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+/* Header facts that decide framing, gathered while fields are parsed. */
+struct framing {
+    bool chunked, has_cl, bad_cl;
+    uint64_t cl;
+    bool conn_close, upgrade;
+    uint64_t range_first, range_total;
+    bool has_range, multipart_ranges;
+};
+
+static bool parse_u64(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)p[i]))
+            return false;
+        if (v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(p[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* filename= from a Content-Disposition value. */
+static void disposition_filename(const char *v, size_t n, char **out)
+{
+    const char *end = v + n;
+    for (const char *p = v; p + 9 <= end; p++) {
+        if (strncasecmp(p, "filename", 8) != 0)
+            continue;
+        const char *q = p + 8;
+        if (q < end && *q == '*')
+            continue; /* RFC 5987 form: the plain one, when present, is enough */
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q >= end || *q != '=')
+            continue;
+        q++;
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        const char *s = q, *e;
+        if (q < end && *q == '"') {
+            s = ++q;
+            e = memchr(s, '"', (size_t)(end - s));
+            if (!e)
+                e = end;
+        } else {
+            e = s;
+            while (e < end && *e != ';' && *e != ' ')
+                e++;
+        }
+        set_field(out, s, (size_t)(e - s), HTTP_MAX_FIELD);
+        return;
+    }
+}
+
+static const char *const proxy_headers[] = {"FORWARDED", "X-FORWARDED-FOR", "X-FORWARDED-FROM",
+                                            "CLIENT-IP", "VIA", "XROXY-CONNECTION",
+                                            "PROXY-CONNECTION"};
+
+/* Parse the fields of a header block (after the start line). */
+static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, const char *buf,
+                         size_t pos, size_t end, struct framing *fr)
+{
+    struct line l;
+    char **last = NULL; /* field continued by an obsolete line fold */
+    unsigned count = 0;
+    while (next_line(buf, &pos, end, &l)) {
+        if (l.n == 0)
+            break;
+        if (l.p[0] == ' ' || l.p[0] == '\t') { /* obs-fold */
+            const char *v = l.p;
+            size_t n = l.n;
+            trim(&v, &n);
+            if (last)
+                append_field(last, " ", v, n, HTTP_MAX_FIELD);
+            continue;
+        }
+        last = NULL;
+        if (++count > HTTP_MAX_HEADERS) {
+            weird_report(h->last_ts, h->flow, "HTTP_too_many_headers", NULL, "HTTP");
+            break;
+        }
+        const char *colon = memchr(l.p, ':', l.n);
+        if (!colon) {
+            weird_report(h->last_ts, h->flow, "HTTP_header_without_colon", NULL, "HTTP");
+            continue;
+        }
+        const char *name = l.p;
+        size_t nn = (size_t)(colon - l.p);
+        const char *v = colon + 1;
+        size_t vn = l.n - nn - 1;
+        trim(&v, &vn);
+        while (nn && (name[nn - 1] == ' ' || name[nn - 1] == '\t'))
+            nn--; /* "Name :" is invalid, but seen; accept it */
+        if (is_req) {
+            char upper[64];
+            size_t un = nn < sizeof(upper) - 1 ? nn : sizeof(upper) - 1;
+            for (size_t i = 0; i < un; i++)
+                upper[i] = (char)toupper((unsigned char)name[i]);
+            append_field(&t->header_names, ",", upper, un, HTTP_MAX_HEADER_NAMES);
+        }
+#define IS(s) (nn == sizeof(s) - 1 && strncasecmp(name, s, nn) == 0)
+        if (IS("Content-Length")) {
+            uint64_t cl;
+            if (!parse_u64(v, vn, &cl)) {
+                fr->bad_cl = true;
+                weird_report(h->last_ts, h->flow, "HTTP_bad_content_length", NULL, "HTTP");
+            } else if (fr->has_cl && cl != fr->cl) {
+                fr->bad_cl = true;
+                weird_report(h->last_ts, h->flow, "HTTP_conflicting_content_length", NULL,
+                             "HTTP");
+            } else {
+                fr->has_cl = true;
+                fr->cl = cl;
+            }
+        } else if (IS("Transfer-Encoding")) {
+            /* chunked must be the last coding */
+            const char *e = v + vn;
+            while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if (e - v >= 7 && strncasecmp(e - 7, "chunked", 7) == 0)
+                fr->chunked = true;
+            else
+                weird_report(h->last_ts, h->flow, "HTTP_unsupported_transfer_encoding", NULL,
+                             "HTTP");
+        } else if (IS("Content-Type")) {
+            char **f = is_req ? &t->req_content_type : &t->resp_content_type;
+            set_field(f, v, vn, HTTP_MAX_FIELD);
+            last = f;
+            if (!is_req && vn >= 20 && strncasecmp(v, "multipart/byteranges", 20) == 0)
+                fr->multipart_ranges = true;
+        } else if (IS("Content-Encoding")) {
+            if (!is_req)
+                set_field(&t->content_encoding, v, vn, 64);
+        } else if (IS("Content-Disposition")) {
+            disposition_filename(v, vn, is_req ? &t->req_filename : &t->resp_filename);
+        } else if (IS("Content-Range") && !is_req) {
+            /* bytes first-last/total */
+            const char *p = v, *e = v + vn;
+            while (p < e && !isdigit((unsigned char)*p) && *p != '*')
+                p++;
+            const char *dash = memchr(p, '-', (size_t)(e - p));
+            const char *slash = memchr(p, '/', (size_t)(e - p));
+            uint64_t first;
+            if (dash && parse_u64(p, (size_t)(dash - p), &first)) {
+                fr->has_range = true;
+                fr->range_first = first;
+                fr->range_total = UINT64_MAX;
+                if (slash)
+                    parse_u64(slash + 1, (size_t)(e - slash - 1), &fr->range_total);
+            }
+        } else if (IS("Connection")) {
+            if (vn >= 5 && strncasecmp(v, "close", 5) == 0)
+                fr->conn_close = true;
+        } else if (IS("Upgrade")) {
+            fr->upgrade = true;
+        } else if (is_req && IS("Host")) {
+            set_field(&t->host, v, vn, HTTP_MAX_FIELD);
+            last = &t->host;
+        } else if (is_req && IS("User-Agent")) {
+            set_field(&t->user_agent, v, vn, HTTP_MAX_FIELD);
+            last = &t->user_agent;
+        } else if (is_req && IS("Referer")) {
+            set_field(&t->referrer, v, vn, HTTP_MAX_URI);
+            last = &t->referrer;
+        } else if (is_req && IS("Origin")) {
+            set_field(&t->origin, v, vn, HTTP_MAX_FIELD);
+        } else if (is_req && IS("Authorization")) {
+            if (vn > 6 && strncasecmp(v, "Basic ", 6) == 0)
+                set_field(&t->username, "<basic>", 7, 16); /* decoded below */
+        }
+        if (is_req) {
+            for (size_t i = 0; i < sizeof(proxy_headers) / sizeof(proxy_headers[0]); i++) {
+                size_t pl = strlen(proxy_headers[i]);
+                if (nn == pl && strncasecmp(name, proxy_headers[i], pl) == 0) {
+                    t->tags |= HTTP_TAG_PROXIED;
+                    char item[HTTP_MAX_FIELD];
+                    int k = snprintf(item, sizeof(item), "%s -> %.*s", proxy_headers[i],
+                                     (int)(vn < 512 ? vn : 512), v);
+                    append_field(&t->proxied, ",", item, (size_t)k, HTTP_MAX_FIELD);
+                }
+            }
+        }
+#undef IS
+    }
+}
+
+/* ---- messages ------------------------------------------------------------------------- */
+
+static void start_file(struct http_conn *h, struct http_dir *d, bool is_req, uint64_t total,
+                       uint64_t offset)
+{
+    struct http_txn *t = d->txn;
+    d->body_len = 0;
+    d->file = file_begin(h->flow, is_req, d->ts, t->depth,
+                         is_req ? t->req_filename : t->resp_filename, total, offset,
+                         is_req ? NULL : t->content_encoding);
+    if (d->file)
+        memcpy(is_req ? t->req_fuid : t->resp_fuid, file_fuid(d->file), 24);
+}
+
+/* The message of direction `d` is complete. */
+static void message_done(struct http_conn *h, struct http_dir *d, bool is_req)
+{
+    struct http_txn *t = d->txn;
+    if (t) {
+        if (d->file) {
+            d->decoded_len_valid = file_decoded_len(d->file, &d->decoded_len);
+            const char *mime = file_end(d->file, h->flow, h->last_ts);
+            if (is_req)
+                t->req_mime = mime;
+            else
+                t->resp_mime = mime;
+            d->file = NULL;
+        }
+        /* Zeek counts the body after content decoding. */
+        uint64_t len = d->body_len;
+        if (d->decoded_len_valid)
+            len = d->decoded_len;
+        if (is_req)
+            t->req_body_len = len;
+        else {
+            t->resp_body_len = len;
+            t->resp_done = true;
+        }
+        d->decoded_len_valid = false;
+    }
+    d->txn = NULL;
+    d->body_len = 0;
+    d->st = ST_START;
+    buf_reset(d);
+    if (!is_req)
+        report_done(h, false);
+}
+
+/* Body framing after a complete header block. */
+static void begin_body(struct http_conn *h, struct http_dir *d, bool is_req, struct framing *fr,
+                       bool no_body, bool until_close)
+{
+    struct http_txn *t = d->txn;
+    (void)t;
+    if (no_body) {
+        message_done(h, d, is_req);
+        return;
+    }
+    uint64_t offset = 0, total = fr->has_cl ? fr->cl : UINT64_MAX;
+    if (fr->has_range) {
+        offset = fr->range_first;
+        total = fr->range_total;
+    }
+    if (fr->multipart_ranges)
+        offset = UINT64_MAX; /* several ranges in one body: not a file from offset 0 */
+    if (fr->chunked) {
+        d->st = ST_CHUNK_SIZE;
+        start_file(h, d, is_req, total, offset);
+        return;
+    }
+    if (fr->has_cl && !fr->bad_cl) {
+        if (fr->cl == 0) {
+            message_done(h, d, is_req);
+            return;
+        }
+        d->st = ST_BODY_CL;
+        d->left = fr->cl;
+        start_file(h, d, is_req, total, offset);
+        return;
+    }
+    if (until_close) {
+        d->st = ST_BODY_EOF;
+        start_file(h, d, is_req, UINT64_MAX, offset);
+        return;
+    }
+    message_done(h, d, is_req);
+}
+
+static bool parse_request(struct http_conn *h, struct http_dir *d, size_t end)
+{
+    size_t pos = 0;
+    struct line l;
+    next_line(d->buf, &pos, end, &l);
+    /* method SP target [SP version] */
+    const char *sp1 = memchr(l.p, ' ', l.n);
+    if (!sp1 || sp1 == l.p) {
+        lw_stats.http_bad_messages++;
+        weird_report(h->last_ts, h->flow, "bad_HTTP_request", NULL, "HTTP");
+        return false;
+    }
+    for (const char *c = l.p; c < sp1; c++)
+        if (!is_tchar((unsigned char)*c)) {
+            lw_stats.http_bad_messages++;
+            weird_report(h->last_ts, h->flow, "bad_HTTP_request", NULL, "HTTP");
+            return false;
+        }
+    const char *target = sp1 + 1, *lend = l.p + l.n;
+    while (target < lend && *target == ' ')
+        target++;
+    const char *sp2 = lend;
+    while (sp2 > target && sp2[-1] != ' ')
+        sp2--;
+    const char *version = NULL;
+    size_t tn;
+    if (sp2 > target && (size_t)(lend - sp2) >= 5 && strncmp(sp2, "HTTP/", 5) == 0) {
+        version = sp2 + 5;
+        tn = (size_t)(sp2 - 1 - target);
+        while (tn && target[tn - 1] == ' ')
+            tn--;
+    } else if ((size_t)(lend - target) >= 5 && strncmp(target, "HTTP/", 5) == 0 &&
+               !memchr(target, ' ', (size_t)(lend - target))) {
+        version = target + 5; /* "GET HTTP/1.1": a version and no target */
+        tn = 0;
+    } else {
+        tn = (size_t)(lend - target); /* HTTP/0.9: no version */
+    }
+    struct http_txn *t = txn_new(h, d->ts);
+    if (!t)
+        return false;
+    flow_set_service(h->flow, "http");
+    t->req_seen = true;
+    d->txn = t;
+    t->method = dup_cap(l.p, (size_t)(sp1 - l.p), 64);
+    /* "GET HTTP/1.1": no target at all */
+    t->uri = unescape_uri(target, tn, HTTP_MAX_URI);
+    if (tn > HTTP_MAX_URI)
+        weird_report(h->last_ts, h->flow, "HTTP_uri_too_long", NULL, "HTTP");
+    t->version = version ? dup_cap(version, (size_t)(lend - version), 16) : dup_cap("0.9", 3, 4);
+    struct framing fr = {0};
+    parse_fields(h, t, true, d->buf, pos, end, &fr);
+    /* A request has a body only when it says so (RFC 9112 §6.3). */
+    begin_body(h, d, true, &fr, false, false);
+    return true;
+}
+
+static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
+{
+    size_t pos = 0;
+    struct line l;
+    next_line(d->buf, &pos, end, &l);
+    if (l.n < 12 || strncmp(l.p, "HTTP/", 5) != 0 || !isdigit((unsigned char)l.p[9]) ||
+        !isdigit((unsigned char)l.p[10]) || !isdigit((unsigned char)l.p[11])) {
+        lw_stats.http_bad_messages++;
+        weird_report(h->last_ts, h->flow, "bad_HTTP_reply", NULL, "HTTP");
+        return false;
+    }
+    unsigned code = (unsigned)(l.p[9] - '0') * 100 + (unsigned)(l.p[10] - '0') * 10 +
+                    (unsigned)(l.p[11] - '0');
+    const char *reason = l.p + 12;
+    size_t rn = l.n - 12;
+    trim(&reason, &rn);
+
+    /* The oldest request still waiting for its final response. */
+    struct http_txn *t = h->head;
+    while (t && t->resp_done)
+        t = t->next;
+    if (!t) {
+        t = txn_new(h, d->ts);
+        if (!t)
+            return false;
+        t->tags |= HTTP_TAG_NO_REQUEST;
+    }
+    d->txn = t;
+    t->resp_seen = true;
+    struct framing fr = {0};
+    if (code >= 100 && code < 200 && code != 101) {
+        /* Interim: remember it, and wait for the final response. */
+        t->info_code = (uint16_t)code;
+        set_field(&t->info_msg, reason, rn, HTTP_MAX_FIELD);
+        d->txn = NULL;
+        d->st = ST_START;
+        buf_reset(d);
+        return true;
+    }
+    flow_set_service(h->flow, "http");
+    t->status_code = (uint16_t)code;
+    t->has_status = true;
+    set_field(&t->status_msg, reason, rn, HTTP_MAX_FIELD);
+    if (!t->version)
+        t->version = dup_cap(l.p + 5, 3, 4);
+    parse_fields(h, t, false, d->buf, pos, end, &fr);
+    bool head = t->method && strcmp(t->method, "HEAD") == 0;
+    bool connect = t->method && strcmp(t->method, "CONNECT") == 0;
+    if ((connect && code >= 200 && code < 300) || code == 101) {
+        /* A tunnel or another protocol from here on. */
+        message_done(h, d, false);
+        h->d[0].st = h->d[1].st = ST_TUNNEL;
+        return true;
+    }
+    bool no_body = head || code == 204 || code == 304;
+    begin_body(h, d, false, &fr, no_body, true);
+    return true;
+}
+
+/* Consume a start line + header block from `p`; returns bytes used. */
+static size_t on_start(struct http_conn *h, struct http_dir *d, bool is_req, const uint8_t *p,
+                       size_t n, int64_t ts)
+{
+    size_t used = 0;
+    if (!is_req && d->len == 0) {
+        /* The answer to an HTTP/0.9 request has no status line: the body runs to the end. */
+        struct http_txn *t = h->head;
+        while (t && t->resp_done)
+            t = t->next;
+        if (t && t->version && strcmp(t->version, "0.9") == 0) {
+            d->txn = t;
+            t->resp_seen = true;
+            t->has_status = true; /* Zeek logs status 0 for an HTTP/0.9 answer */
+            d->ts = ts;
+            struct framing fr = {0};
+            begin_body(h, d, false, &fr, false, true);
+            return 0;
+        }
+    }
+    if (d->len == 0) {
+        /* Empty lines before a message are ignored (RFC 9112 §2.2). */
+        while (used < n && (p[used] == '\r' || p[used] == '\n'))
+            used++;
+        if (used == n)
+            return used;
+        d->ts = ts;
+    }
+    size_t before = d->len;
+    size_t take = n - used;
+    if (!buf_add(d, p + used, take)) {
+        lw_stats.http_limits++;
+        weird_report(ts, h->flow, "HTTP_header_block_too_large", NULL, "HTTP");
+        d->st = ST_RESYNC;
+        buf_reset(d);
+        return n;
+    }
+    size_t end = block_end(d);
+    if (!end) {
+        /* HTTP/0.9 request: a request line without a version ends at its line end. */
+        if (is_req && d->len) {
+            const char *nl = memchr(d->buf, '\n', d->len);
+            if (nl) {
+                size_t ll = (size_t)(nl - d->buf);
+                const char *rest = nl + 1;
+                size_t rn = d->len - ll - 1;
+                const char *nl2 = memchr(rest, '\n', rn);
+                /* Header lines may follow a versionless request line (Zeek reads them); when
+                 * the next line is not one, or nothing follows, the request is complete. */
+                bool header_follows = rn && (nl2 ? memchr(rest, ':', (size_t)(nl2 - rest))
+                                                 : memchr(rest, ':', rn)) != NULL;
+                if (ll >= 5 && memmem(d->buf, ll, " HTTP/", 6) == NULL && !header_follows)
+                    end = ll + 1;
+            }
+        }
+        if (!end)
+            return n;
+    }
+    bool ok = is_req ? parse_request(h, d, end) : parse_response(h, d, end);
+    if (!ok) {
+        d->st = ST_RESYNC;
+        buf_reset(d);
+        return n;
+    }
+    /* What followed the block belongs to the body or the next message: hand it back. */
+    size_t consumed_new = end - before;
+    buf_reset(d);
+    return used + consumed_new;
+}
+
+static void body_bytes(struct http_conn *h, struct http_dir *d, const uint8_t *p, size_t n,
+                       int64_t ts)
+{
+    d->body_len += n;
+    file_data(d->file, p, n, ts);
+    (void)h;
+}
+
+/* Collect one line into d->buf (chunk size or trailer); true when complete. */
+static bool take_line(struct http_dir *d, const uint8_t *p, size_t n, size_t *used, size_t cap)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+    size_t k = nl ? (size_t)(nl - p) + 1 : n;
+    if (d->len + k > cap)
+        return (*used = k, d->len = cap + 1, true);
+    buf_add(d, p, k);
+    *used = k;
+    return nl != NULL;
+}
+
+static void feed(struct http_conn *h, bool is_req, const uint8_t *p, size_t n, int64_t ts)
+{
+    struct http_dir *d = &h->d[is_req ? 0 : 1];
+    while (n > 0) {
+        size_t used = 0;
+        enum hstate was = d->st;
+        switch (d->st) {
+        case ST_START:
+            used = on_start(h, d, is_req, p, n, ts);
+            break;
+        case ST_BODY_CL: {
+            used = n < d->left ? n : (size_t)d->left;
+            body_bytes(h, d, p, used, ts);
+            d->left -= used;
+            if (d->left == 0)
+                message_done(h, d, is_req);
+            break;
+        }
+        case ST_CHUNK_SIZE:
+        case ST_TRAILERS: {
+            bool complete = take_line(d, p, n, &used, HTTP_MAX_LINE);
+            if (d->len > HTTP_MAX_LINE) {
+                lw_stats.http_limits++;
+                weird_report(ts, h->flow, "HTTP_chunk_line_too_long", NULL, "HTTP");
+                message_done(h, d, is_req);
+                d->st = ST_RESYNC;
+                break;
+            }
+            if (!complete)
+                break;
+            size_t ln = d->len;
+            while (ln && (d->buf[ln - 1] == '\n' || d->buf[ln - 1] == '\r'))
+                ln--;
+            if (d->st == ST_TRAILERS) {
+                buf_reset(d);
+                if (ln == 0)
+                    message_done(h, d, is_req);
+                break;
+            }
+            /* chunk-size [; extensions] */
+            uint64_t size = 0;
+            size_t i = 0, digits = 0;
+            while (i < ln && (d->buf[i] == ' ' || d->buf[i] == '\t'))
+                i++;
+            for (; i < ln && isxdigit((unsigned char)d->buf[i]); i++, digits++) {
+                if (size >> 60) {
+                    digits = 0; /* overflow */
+                    break;
+                }
+                int c = tolower((unsigned char)d->buf[i]);
+                size = size * 16 + (uint64_t)(isdigit(c) ? c - '0' : c - 'a' + 10);
+            }
+            buf_reset(d);
+            if (!digits) {
+                if (ln == 0)
+                    break; /* a stray empty line: tolerated */
+                lw_stats.http_bad_messages++;
+                weird_report(ts, h->flow, "HTTP_bad_chunk_size", NULL, "HTTP");
+                message_done(h, d, is_req);
+                d->st = ST_RESYNC;
+                break;
+            }
+            if (size == 0) {
+                d->st = ST_TRAILERS;
+            } else {
+                d->left = size;
+                d->st = ST_CHUNK_DATA;
+            }
+            break;
+        }
+        case ST_CHUNK_DATA:
+            used = n < d->left ? n : (size_t)d->left;
+            body_bytes(h, d, p, used, ts);
+            d->left -= used;
+            if (d->left == 0) {
+                d->st = ST_CHUNK_CRLF;
+                d->chunk_crlf_cr = false;
+            }
+            break;
+        case ST_CHUNK_CRLF:
+            if (p[0] == '\r' && !d->chunk_crlf_cr) {
+                d->chunk_crlf_cr = true;
+                used = 1;
+            } else {
+                if (p[0] == '\n')
+                    used = 1;
+                else
+                    weird_report(ts, h->flow, "HTTP_chunk_without_crlf", NULL, "HTTP");
+                d->st = ST_CHUNK_SIZE;
+            }
+            break;
+        case ST_BODY_EOF:
+            used = n;
+            body_bytes(h, d, p, n, ts);
+            break;
+        case ST_RESYNC: {
+            /* Skip to the next line that starts a message. */
+            const uint8_t *nl = memchr(p, '\n', n);
+            if (!nl)
+                return;
+            used = (size_t)(nl - p) + 1;
+            bool more;
+            if (used < n && http_sniff(p + used, n - used, is_req, &more))
+                d->st = ST_START;
+            break;
+        }
+        case ST_TUNNEL:
+        case ST_DEAD:
+            return;
+        }
+        if (used == 0 && d->st == was)
+            used = n; /* never spin: no progress and no change of state */
+        p += used;
+        n -= used;
+    }
+}
+
+struct http_conn *http_new(struct flow *f)
+{
+    struct http_conn *h = calloc(1, sizeof(*h));
+    if (h)
+        h->flow = f;
+    return h;
+}
+
+void http_skip_requests(struct http_conn *h)
+{
+    h->d[0].st = ST_DEAD;
+}
+
+void http_data(struct http_conn *h, bool is_orig, const uint8_t *data, size_t len, int64_t ts)
+{
+    h->last_ts = ts;
+    feed(h, is_orig, data, len, ts);
+}
+
+void http_gap(struct http_conn *h, bool is_orig, uint64_t len)
+{
+    struct http_dir *d = &h->d[is_orig ? 0 : 1];
+    if (d->txn)
+        d->txn->tags |= HTTP_TAG_GAP;
+    switch (d->st) {
+    case ST_BODY_CL:
+    case ST_CHUNK_DATA: {
+        uint64_t k = len < d->left ? len : d->left;
+        d->body_len += k;
+        file_gap(d->file, k);
+        d->left -= k;
+        len -= k;
+        if (d->left == 0) {
+            if (d->st == ST_BODY_CL)
+                message_done(h, d, is_orig);
+            else
+                d->st = ST_CHUNK_CRLF;
+        }
+        if (len)
+            d->st = ST_RESYNC; /* the gap runs past the message: lost framing */
+        return;
+    }
+    case ST_BODY_EOF:
+        d->body_len += len;
+        file_gap(d->file, len);
+        return;
+    case ST_START:
+        if (d->len == 0)
+            return; /* between messages: nothing lost that we needed */
+        /* A gap inside a header block: salvage the start line and fields seen. */
+        buf_add(d, (const uint8_t *)"\r\n\r\n", 4);
+        {
+            size_t end = block_end(d);
+            if (end) {
+                bool ok = is_orig ? parse_request(h, d, end) : parse_response(h, d, end);
+                if (ok && d->txn)
+                    d->txn->tags |= HTTP_TAG_GAP;
+            }
+        }
+        if (d->file) {
+            file_gap(d->file, len);
+            d->body_len += len;
+        }
+        if (d->st != ST_BODY_EOF) {
+            if (d->txn)
+                message_done(h, d, is_orig);
+            d->st = ST_RESYNC;
+        }
+        buf_reset(d);
+        return;
+    default:
+        if (d->txn)
+            message_done(h, d, is_orig);
+        d->st = ST_RESYNC;
+        return;
+    }
+}
+
+void http_eof(struct http_conn *h, bool is_orig, int64_t ts)
+{
+    struct http_dir *d = &h->d[is_orig ? 0 : 1];
+    h->last_ts = ts > h->last_ts ? ts : h->last_ts;
+    if (d->txn) {
+        if (d->st == ST_BODY_CL || d->st == ST_CHUNK_DATA || d->st == ST_CHUNK_SIZE)
+            d->txn->tags |= HTTP_TAG_GAP; /* the message was cut short */
+        message_done(h, d, is_orig);
+    } else if (d->st == ST_START && d->len) {
+        /* An unterminated header block at the end: parse what there is. */
+        buf_add(d, (const uint8_t *)"\r\n\r\n", 4);
+        size_t end = block_end(d);
+        if (end && (is_orig ? parse_request(h, d, end) : parse_response(h, d, end)) && d->txn) {
+            d->txn->tags |= HTTP_TAG_GAP;
+            message_done(h, d, is_orig);
+        }
+    }
+    d->st = ST_DEAD;
+}
+
+void http_free(struct http_conn *h, int64_t ts)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < 2; i++) {
+        struct http_dir *d = &h->d[i];
+        if (d->st != ST_DEAD)
+            http_eof(h, i == 0, ts);
+        if (d->file) {
+            file_end(d->file, h->flow, ts);
+            d->file = NULL;
+        }
+        if (d->cap)
+            lw_stats.http_header_bytes_held -= d->cap;
+        free(d->buf);
+    }
+    report_done(h, true);
+    free(h);
+}

@@ -1,0 +1,182 @@
+/* test_http.c: the HTTP/1.x parser.  Every exchange is fed whole, then re-fed in every
+ * chunk size from 1 byte up, and must give identical transactions; every prefix of the
+ * request stream, then end of stream, must end cleanly.  Expected results are written
+ * out explicitly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "dissect/files.h"
+#include "dissect/flow.h"
+#include "dissect/http.h"
+
+static char summary[8192];
+static size_t slen;
+
+static void on_txn(void *ctx, const struct flow *f, const struct http_txn *t)
+{
+    slen += (size_t)snprintf(summary + slen, sizeof(summary) - slen,
+                             "%u %s %s %s %s %d %llu %llu %s|", t->depth,
+                             t->method ? t->method : "-", t->uri ? t->uri : "-",
+                             t->host ? t->host : "-", t->user_agent ? t->user_agent : "-",
+                             t->has_status ? t->status_code : -1,
+                             (unsigned long long)t->req_body_len,
+                             (unsigned long long)t->resp_body_len,
+                             t->resp_mime ? t->resp_mime : "-");
+}
+
+/* Feed `req` then `resp` in chunks of `chunk` bytes (0: whole) and return the summary.
+ * (On the wire a response never precedes the request it answers.) */
+static const char *run(const char *req, size_t rq, const char *resp, size_t rs, size_t chunk)
+{
+    static struct flow f;
+    memset(&f, 0, sizeof(f));
+    slen = 0;
+    summary[0] = '\0';
+    http_set_sink(on_txn, NULL);
+    struct http_conn *h = http_new(&f);
+    size_t step = chunk ? chunk : (rq > rs ? rq : rs) + 1;
+    for (size_t i = 0; i < rq; i += step)
+        http_data(h, true, (const uint8_t *)req + i, rq - i < step ? rq - i : step, 1);
+    for (size_t j = 0; j < rs; j += step)
+        http_data(h, false, (const uint8_t *)resp + j, rs - j < step ? rs - j : step, 2);
+    http_free(h, 3);
+    return summary;
+}
+
+static void sweep(const char *req, size_t rq, const char *resp, size_t rs, const char *want)
+{
+    char whole[8192];
+    snprintf(whole, sizeof(whole), "%s", run(req, rq, resp, rs, 0));
+    assert_string_equal(whole, want);
+    size_t max = rq > rs ? rq : rs;
+    for (size_t c = 1; c <= max; c++) {
+        const char *got = run(req, rq, resp, rs, c);
+        if (strcmp(got, want) != 0)
+            fail_msg("chunk size %zu: %s\n   want %s", c, got, want);
+    }
+    /* Every prefix of the requests, then the end: no crash, no over-read (ASan), and no
+     * more transactions than the whole exchange has. */
+    int whole_n = 0;
+    for (const char *p = want; *p; p++)
+        whole_n += *p == '|';
+    for (size_t k = 0; k <= rq; k++) {
+        const char *got = run(req, k, "", 0, 0);
+        int n = 0;
+        for (const char *p = got; *p; p++)
+            n += *p == '|';
+        assert_true(n <= whole_n);
+    }
+}
+
+static void test_pipelining(void **state)
+{
+    static const char req[] = "GET /a%20b HTTP/1.1\r\nHost: h.example\r\nUser-Agent: UA/1\r\n\r\n"
+                              "GET /c HTTP/1.1\r\nHost: h.example\r\n\r\n"
+                              "HEAD /d HTTP/1.1\r\nHost: h.example\r\n\r\n";
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                               "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+                               "HTTP/1.1 200 OK\r\nContent-Length: 999\r\n\r\n";
+    sweep(req, sizeof(req) - 1, resp, sizeof(resp) - 1,
+          "1 GET /a b h.example UA/1 200 0 5 text/plain|"
+          "2 GET /c h.example - 404 0 0 -|"
+          "3 HEAD /d h.example - 200 0 0 -|");
+}
+
+static void test_chunked_post_continue(void **state)
+{
+    static const char req[] = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                              "Expect: 100-continue\r\n\r\nabcd"
+                              "GET /ch HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET /nm HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char resp[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                               "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+                               "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "4;ext=1\r\n<htm\r\n0a\r\nl>hi</html\r\n1\r\n>\r\n0\r\n"
+                               "X-Trailer: t\r\n\r\n"
+                               "HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n";
+    sweep(req, sizeof(req) - 1, resp, sizeof(resp) - 1,
+          "1 POST /up x - 201 4 2 text/plain|"
+          "2 GET /ch x - 200 0 15 text/html|"
+          "3 GET /nm x - 304 0 0 -|");
+}
+
+static void test_close_delimited(void **state)
+{
+    static const char req[] = "GET /old HTTP/1.0\r\n\r\n";
+    static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n"
+                               "<html><head><HTA:APPLICATION ID=\"x\"/></head></html>";
+    sweep(req, sizeof(req) - 1, resp, sizeof(resp) - 1,
+          "1 GET /old - - 200 0 51 application/hta|");
+}
+
+static void test_gzip_body(void **state)
+{
+    /* A gzip-encoded, chunked HTA: typed by its decoded bytes; length after decoding. */
+    static const char html[] = "<html><head><hta:application id=\"a\"></head>"
+                               "<body><script>var x=1;</script></body></html>";
+    uint8_t gz[512];
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)html;
+    z.avail_in = sizeof(html) - 1;
+    z.next_out = gz;
+    z.avail_out = sizeof(gz);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t gzlen = sizeof(gz) - z.avail_out;
+    deflateEnd(&z);
+    char resp[1024];
+    int n = snprintf(resp, sizeof(resp),
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n%zx\r\n", gzlen);
+    memcpy(resp + n, gz, gzlen);
+    n += (int)gzlen;
+    n += snprintf(resp + n, sizeof(resp) - (size_t)n, "\r\n0\r\n\r\n");
+    static const char req[] = "GET /p.txt HTTP/1.1\r\nHost: e\r\nUser-Agent: Mozilla/4.0 "
+                              "(compatible; MSIE 7.0)\r\n\r\n";
+    char want[256];
+    snprintf(want, sizeof(want), "1 GET /p.txt e Mozilla/4.0 (compatible; MSIE 7.0) 200 0 %zu "
+                                 "application/hta|", sizeof(html) - 1);
+    sweep(req, sizeof(req) - 1, resp, (size_t)n, want);
+}
+
+static void test_malformed_survives(void **state)
+{
+    /* Garbage request, oversized header, bad chunk size: reported, no crash. */
+    static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    static const char resp[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+    const char *got = run(req, sizeof(req) - 1, resp, sizeof(resp) - 1, 0);
+    assert_string_equal(got, "1 GET / a - 200 0 0 -|");
+
+    size_t big = 70000;
+    char *huge = malloc(big + 64);
+    int k = sprintf(huge, "GET / HTTP/1.1\r\nX: ");
+    memset(huge + k, 'a', big);
+    memcpy(huge + k + big, "\r\n\r\n", 4);
+    got = run(huge, (size_t)k + big + 4, "", 0, 0);
+    assert_string_equal(got, ""); /* over HTTP_MAX_HEADER_BYTES: given up, reported */
+    free(huge);
+
+    bool more;
+    assert_false(http_sniff((const uint8_t *)"\x16\x03\x01\x02\x00", 5, true, &more));
+    assert_true(http_sniff((const uint8_t *)"BITS_POST /x", 12, true, &more));
+    assert_true(http_sniff((const uint8_t *)"HTTP/1.1 200", 12, false, &more));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pipelining),      cmocka_unit_test(test_chunked_post_continue),
+        cmocka_unit_test(test_close_delimited), cmocka_unit_test(test_gzip_body),
+        cmocka_unit_test(test_malformed_survives),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
