@@ -306,6 +306,19 @@ static const char *classify(const uint8_t *h, size_t n, const struct probe *pr, 
         return "application/x-7z-compressed";
     if (n >= 6 && memcmp(h, "Rar!\x1a\x07", 6) == 0)
         return "application/x-rar";
+    if (n >= 12 && h[0] == 0x30 && (h[1] == 0x82 || h[1] == 0x81)) {
+        /* DER: Certificate or CertificateList (RFC 5280), OCSP response (RFC 6960). */
+        size_t i = h[1] == 0x82 ? 4 : 3;
+        if (h[i] == 0x0a)
+            return "application/ocsp-response";
+        if (h[i] == 0x30 && (h[i + 1] == 0x82 || h[i + 1] == 0x81)) {
+            size_t j = i + (h[i + 1] == 0x82 ? 4 : 3);
+            if (h[j] == 0xa0)
+                return "application/x-x509-ca-cert"; /* tbsCertificate opens with [0] version */
+            if (h[j] == 0x02 && h[j + 1] == 0x01 && h[j + 2] == 0x01)
+                return "application/pkix-crl";       /* tbsCertList: version v2 */
+        }
+    }
     if (n >= 4 && memcmp(h, "\x7f" "ELF", 4) == 0)
         return "application/x-executable";
     if (n >= 4 && memcmp(h, "\xe4\x52\x5c\x7b", 4) == 0)

@@ -23,6 +23,17 @@ if [ -s "$dir/conn.log" ]; then
     cut_cols "$dir/conn.log" "id.orig_h id.orig_p id.resp_h id.resp_p proto conn_state history orig_bytes resp_bytes" |
         sort | column -t | sed 's/^/  /'
 fi
+if [ -s "$dir/http.log" ]; then
+    echo
+    echo "HTTP (http.log: id.orig_h method host uri user_agent status_code resp_mime_types):"
+    cut_cols "$dir/http.log" "id.orig_h method host uri user_agent status_code resp_mime_types" |
+        awk -F'\t' '{ printf "  %-10s %-4s %-22s %-14s %-40.40s %s %s\n", $1, $2, $3, $4, $5, $6, $7 }'
+fi
+if [ -s "$dir/files.log" ]; then
+    echo
+    echo "Files (files.log: mime_type seen_bytes sha256), typed by their bytes:"
+    cut_cols "$dir/files.log" "mime_type seen_bytes sha256" | column -t | sed 's/^/  /'
+fi
 if [ -s "$dir/weird.log" ]; then
     echo
     echo "Protocol anomalies (weird.log):"
