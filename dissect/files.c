@@ -311,11 +311,12 @@ static const char *classify(const uint8_t *h, size_t n, const struct probe *pr, 
         size_t i = h[1] == 0x82 ? 4 : 3;
         if (h[i] == 0x0a)
             return "application/ocsp-response";
-        if (h[i] == 0x30 && (h[i + 1] == 0x82 || h[i + 1] == 0x81)) {
-            size_t j = i + (h[i + 1] == 0x82 ? 4 : 3);
-            if (h[j] == 0xa0)
+        if (h[i] == 0x30) {
+            uint8_t l = h[i + 1];
+            size_t j = i + 2 + (l == 0x82 ? 2 : l == 0x81 ? 1 : 0);
+            if (j + 3 <= n && h[j] == 0xa0)
                 return "application/x-x509-ca-cert"; /* tbsCertificate opens with [0] version */
-            if (h[j] == 0x02 && h[j + 1] == 0x01 && h[j + 2] == 0x01)
+            if (j + 3 <= n && h[j] == 0x02 && h[j + 1] == 0x01 && h[j + 2] == 0x01)
                 return "application/pkix-crl";       /* tbsCertList: version v2 */
         }
     }
