@@ -187,12 +187,12 @@ bool http_sniff(const uint8_t *p, size_t len, bool is_orig, bool *need_more)
 {
     *need_more = false;
     if (!is_orig) {
-        static const char v[] = "HTTP/1.";
-        size_t k = len < 7 ? len : 7;
-        if (memcmp(p, v, k) != 0)
+        static const char v[] = "http/";
+        size_t k = len < 5 ? len : 5;
+        if (strncasecmp((const char *)p, v, k) != 0)
             return false;
-        *need_more = len < 7;
-        return len >= 7;
+        *need_more = len < 5;
+        return len >= 5;
     }
     /* A method token (letters, '_', '-') of at most 24 characters, then a space. */
     size_t i = 0;
@@ -631,16 +631,30 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     size_t pos = 0;
     struct line l;
     next_line(d->buf, &pos, end, &l);
-    if (l.n < 12 || strncmp(l.p, "HTTP/", 5) != 0 || !isdigit((unsigned char)l.p[9]) ||
-        !isdigit((unsigned char)l.p[10]) || !isdigit((unsigned char)l.p[11])) {
+    /* HTTP-version SP status-code [SP reason]; tolerant of what browsers accept
+     * ("http/1.1", "HTTP/1.01", extra spaces). */
+    if (l.n < 8 || strncasecmp(l.p, "HTTP/", 5) != 0) {
         lw_stats.http_bad_messages++;
         weird_report(h->last_ts, h->flow, "bad_HTTP_reply", NULL, "HTTP");
         return false;
     }
-    unsigned code = (unsigned)(l.p[9] - '0') * 100 + (unsigned)(l.p[10] - '0') * 10 +
-                    (unsigned)(l.p[11] - '0');
-    const char *reason = l.p + 12;
-    size_t rn = l.n - 12;
+    const char *v = l.p + 5, *lend = l.p + l.n, *q = v;
+    while (q < lend && *q != ' ' && *q != '\t')
+        q++;
+    const char *ver = v;
+    size_t vlen = (size_t)(q - v);
+    while (q < lend && (*q == ' ' || *q == '\t'))
+        q++;
+    if (lend - q < 3 || !isdigit((unsigned char)q[0]) || !isdigit((unsigned char)q[1]) ||
+        !isdigit((unsigned char)q[2])) {
+        lw_stats.http_bad_messages++;
+        weird_report(h->last_ts, h->flow, "bad_HTTP_reply", NULL, "HTTP");
+        return false;
+    }
+    unsigned code = (unsigned)(q[0] - '0') * 100 + (unsigned)(q[1] - '0') * 10 +
+                    (unsigned)(q[2] - '0');
+    const char *reason = q + 3;
+    size_t rn = (size_t)(lend - reason);
     trim(&reason, &rn);
 
     /* The oldest request still waiting for its final response. */
@@ -670,7 +684,7 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     t->has_status = true;
     set_field(&t->status_msg, reason, rn, HTTP_MAX_FIELD);
     if (!t->version)
-        t->version = dup_cap(l.p + 5, 3, 4);
+        t->version = dup_cap(ver, vlen, 16);
     parse_fields(h, t, false, d->buf, pos, end, &fr);
     bool head = t->method && strcmp(t->method, "HEAD") == 0;
     bool connect = t->method && strcmp(t->method, "CONNECT") == 0;
