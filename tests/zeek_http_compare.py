@@ -58,6 +58,8 @@ def main():
     problems = []
     ntests = 0
     for test, trace, bases, bpf in single_trace_tests(a.shared, ("http.log", "files.log")):
+        if "decryption" in test:
+            continue  # HTTP inside TLS, decrypted by Zeek with the session keys: not visible
         http_b = [b for b in bases if b.endswith("/http.log")]
         files_b = [b for b in bases if b.endswith("/files.log")]
         exp_http = read_zeek_log(os.path.join(bdir, http_b[0])) if http_b else []
