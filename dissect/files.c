@@ -208,6 +208,14 @@ static const char *classify_text(const uint8_t *h0, size_t n0)
         if (k < lim && (h[k] == '"' || h[k] == '{' || h[k] == '[' || h[k] == '}' || h[k] == ']'))
             return "text/json";
     }
+    /* JavaScript that writes into a page; other script text stays text/plain, as in
+     * Zeek's signatures (its baselines type "(function(){" as text/plain). */
+    static const char *const js_starts[] = {"document.write"};
+    for (size_t i = 0; i < sizeof(js_starts) / sizeof(js_starts[0]); i++) {
+        size_t k = strlen(js_starts[i]);
+        if (n >= k && strncmp((const char *)h, js_starts[i], k) == 0)
+            return "application/javascript";
+    }
     if (n >= 2 && h[0] == '#' && h[1] == '!')
         return find_ci(h, 64 < lim ? 64 : lim, "python") ? "text/x-python"
                                                           : "text/x-shellscript";
