@@ -49,6 +49,7 @@ suite "zeek conn.log baselines" python3 tests/zeek_conn_compare.py "$BUILD/lolwi
 suite "zeek http.log baselines (regression floor 90%)" \
     python3 tests/zeek_http_compare.py "$BUILD/lolwire" "$SHARED" --min-agree 90
 suite "golden logs of pcaps/ (tests/golden)" python3 tests/golden_check.py "$BUILD/lolwire"
+suite "http capture set (types by bytes, hashes)" python3 tests/http_set_check.py "$BUILD/lolwire"
 suite "community id vectors" python3 tests/community_id_check.py "$BUILD/lolwire" "$SHARED"
 suite "log format (zeek-cut rules, JSON)" \
     python3 tests/log_format_check.py "$BUILD/lolwire" "${FORMAT_CAPTURES[@]}"
