@@ -47,6 +47,9 @@
 #define FILE_PROBE_MAX_OFFSET (1u << 20)
 #define FILE_MAX_DECODED (512ull << 20)
 #define FILE_MAX_RATIO 1000
+/* Content codings undone per body (gzip over deflate over gzip...): nesting beyond is
+ * refused, so a crafted body cannot stack decoders without end. */
+#define FILE_MAX_CODINGS 4
 
 /* HTTP: a header block (start line and fields) is held until complete: its size, the
  * number of fields, a chunk-size or trailer line, and how much of a field value or URI

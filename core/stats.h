@@ -45,6 +45,7 @@
     X(http_header_bytes_held, "bytes of HTTP header buffers allocated now")                   \
     X(files_seen, "files (bodies) analysed")                                                   \
     X(files_decode_failed, "bodies whose content encoding could not be decoded")               \
+    X(files_decode_unsupported, "bodies in a content encoding lolwire cannot undo (br, lzma...)") \
     X(files_decode_capped, "bodies whose decoding hit a size or ratio cap (bombs)")            \
     X(weirds, "protocol anomalies (weird.log)")                                                \
     X(weirds_suppressed, "weirds counted but not logged (duplicates or sampling)")             \

@@ -36,10 +36,15 @@ struct file_state {
     bool typed;
     EVP_MD_CTX *md[3];
     bool hashing;
-    /* content decoding */
-    z_stream z;
-    bool inflating, z_init, z_raw_tried;
-    uint64_t in_bytes, out_bytes;
+    /* content decoding: codec[0] undoes the last coding applied, and so on inwards */
+    struct codec {
+        z_stream z;
+        bool init, raw_tried, ended;
+        uint64_t in, out;
+    } codec[FILE_MAX_CODINGS];
+    int ncodec;
+    bool inflating;
+    uint64_t in_bytes, out_bytes; /* transferred bytes in, decoded bytes out (last level) */
 };
 
 static file_sink_fn sink;
@@ -416,6 +421,8 @@ static void analyse(struct file_state *fs, const uint8_t *p, size_t n)
         try_type(fs, false);
 }
 
+static void parse_codings(struct file_state *fs, const char *list);
+
 struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
                               const char *filename, uint64_t total, uint64_t offset,
                               const char *encoding)
@@ -444,9 +451,8 @@ struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, ui
                 fs->hashing = false;
         }
     }
-    if (encoding && (!strcasecmp(encoding, "gzip") || !strcasecmp(encoding, "x-gzip") ||
-                     !strcasecmp(encoding, "deflate")))
-        fs->inflating = true;
+    if (encoding)
+        parse_codings(fs, encoding);
     return fs;
 }
 
@@ -459,53 +465,101 @@ static void decode_fail(struct file_state *fs, const char *why)
     (void)why;
 }
 
-/* Inflate `len` transferred bytes into the analysis, within the caps. */
-static void inflate_into(struct file_state *fs, const uint8_t *data, size_t len)
+/* The Content-Encoding list ("gzip, deflate", several headers joined by commas), in the
+ * order applied; decoding runs it backwards.  identity is skipped; an unknown coding
+ * (br, compress, ...) cannot be undone: the body is then not typed or hashed. */
+static void parse_codings(struct file_state *fs, const char *list)
 {
-    if (!fs->z_init) {
-        /* 15+32: zlib or gzip header, detected.  "deflate" is sometimes sent raw: if the
-         * first attempt fails at the start, retry as raw deflate. */
-        if (inflateInit2(&fs->z, 15 + 32) != Z_OK) {
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        while (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r' || t[-1] == '\n'))
+            t--;
+        size_t k = (size_t)(t - p);
+        if (k) {
+            if ((k == 4 && !strncasecmp(p, "gzip", 4)) || (k == 6 && !strncasecmp(p, "x-gzip", 6)) ||
+                (k == 7 && !strncasecmp(p, "deflate", 7))) {
+                if (n == FILE_MAX_CODINGS) {
+                    decode_fail(fs, "too many codings");
+                    return;
+                }
+                n++; /* gzip and deflate share a decoder (headers detected) */
+            } else if (!(k == 8 && !strncasecmp(p, "identity", 8))) {
+                lw_stats.files_decode_unsupported++;
+                fs->info.decode_failed = true;
+                fs->hashing = false;
+                fs->typed = true; /* compressed bytes: their type says nothing */
+                return;
+            }
+        }
+        p = e;
+    }
+    fs->ncodec = n;
+    fs->inflating = n > 0;
+}
+
+static void push(struct file_state *fs, int level, const uint8_t *data, size_t len);
+
+/* Undo one coding: zlib or gzip headers detected (15+32); "deflate" sent raw (no zlib
+ * header, a common server bug) is retried as raw deflate.  A corrupt trailer (CRC or
+ * length) after the data is tolerated, as browsers do. */
+static void inflate_level(struct file_state *fs, int level, const uint8_t *data, size_t len)
+{
+    struct codec *c = &fs->codec[level];
+    if (c->ended)
+        return; /* trailing bytes after the compressed stream are ignored */
+    if (!c->init) {
+        if (inflateInit2(&c->z, 15 + 32) != Z_OK) {
             decode_fail(fs, "zlib init");
             return;
         }
-        fs->z_init = true;
+        c->init = true;
     }
     uint8_t out[16384];
-    fs->z.next_in = (Bytef *)data;
-    fs->z.avail_in = (uInt)len;
-    fs->in_bytes += len;
-    while (fs->z.avail_in > 0) {
-        fs->z.next_out = out;
-        fs->z.avail_out = sizeof(out);
-        int rc = inflate(&fs->z, Z_NO_FLUSH);
-        size_t got = sizeof(out) - fs->z.avail_out;
+    c->z.next_in = (Bytef *)data;
+    c->z.avail_in = (uInt)len;
+    c->in += len;
+    while (c->z.avail_in > 0 && fs->inflating) {
+        c->z.next_out = out;
+        c->z.avail_out = sizeof(out);
+        int rc = inflate(&c->z, Z_NO_FLUSH);
+        size_t got = sizeof(out) - c->z.avail_out;
         if (got) {
-            fs->out_bytes += got;
-            if (fs->out_bytes > FILE_MAX_DECODED ||
-                (fs->out_bytes > (1u << 20) && fs->out_bytes / (fs->in_bytes + 1) > FILE_MAX_RATIO)) {
+            c->out += got;
+            if (c->out > FILE_MAX_DECODED ||
+                (c->out > (1u << 20) && c->out / (fs->in_bytes + 1) > FILE_MAX_RATIO)) {
                 lw_stats.files_decode_capped++;
                 fs->info.overflow_bytes += got;
                 decode_fail(fs, "cap");
                 return;
             }
-            analyse(fs, out, got);
+            push(fs, level + 1, out, got);
         }
         if (rc == Z_STREAM_END) {
-            /* Trailing bytes after the compressed stream are ignored. */
+            c->ended = true;
             return;
         }
-        if (rc == Z_DATA_ERROR && !fs->z_raw_tried && fs->out_bytes == 0 &&
-            fs->in_bytes == len) {
-            fs->z_raw_tried = true;
-            inflateEnd(&fs->z);
-            if (inflateInit2(&fs->z, -15) != Z_OK) {
+        if (rc == Z_DATA_ERROR && !c->raw_tried && c->out == 0 && c->in == len) {
+            c->raw_tried = true;
+            inflateEnd(&c->z);
+            if (inflateInit2(&c->z, -15) != Z_OK) {
                 decode_fail(fs, "zlib init");
                 return;
             }
-            fs->z.next_in = (Bytef *)data;
-            fs->z.avail_in = (uInt)len;
+            c->z.next_in = (Bytef *)data;
+            c->z.avail_in = (uInt)len;
             continue;
+        }
+        if (rc == Z_DATA_ERROR && c->out > 0 && c->z.msg &&
+            (strstr(c->z.msg, "check") || strstr(c->z.msg, "length"))) {
+            c->ended = true; /* a bad CRC or length trailer: the data was fine */
+            return;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
             decode_fail(fs, "corrupt");
@@ -516,15 +570,27 @@ static void inflate_into(struct file_state *fs, const uint8_t *data, size_t len)
     }
 }
 
+static void push(struct file_state *fs, int level, const uint8_t *data, size_t len)
+{
+    if (level >= fs->ncodec) {
+        fs->out_bytes += len;
+        analyse(fs, data, len);
+        return;
+    }
+    inflate_level(fs, level, data, len);
+}
+
 void file_data(struct file_state *fs, const uint8_t *data, size_t len, int64_t ts)
 {
     if (!fs || !len)
         return;
     fs->info.last_ts = ts;
-    if (fs->inflating)
-        inflate_into(fs, data, len);
-    else if (!fs->info.decode_failed)
+    if (fs->inflating) {
+        fs->in_bytes += len;
+        push(fs, 0, data, len);
+    } else if (!fs->info.decode_failed) {
         analyse(fs, data, len);
+    }
 }
 
 void file_gap(struct file_state *fs, uint64_t len)
@@ -544,7 +610,7 @@ void file_gap(struct file_state *fs, uint64_t len)
 
 bool file_decoded_len(const struct file_state *fs, uint64_t *len)
 {
-    if (!fs->z_init)
+    if (!fs->ncodec)
         return false;
     *len = fs->out_bytes;
     return true;
@@ -576,8 +642,9 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
 {
     if (!fs)
         return NULL;
-    if (fs->z_init)
-        inflateEnd(&fs->z);
+    for (int i = 0; i < fs->ncodec; i++)
+        if (fs->codec[i].init)
+            inflateEnd(&fs->codec[i].z);
     try_type(fs, true);
     fs->info.mime_type = fs->mime;
     if (ts > fs->info.last_ts)

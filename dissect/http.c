@@ -426,8 +426,11 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
             if (!is_req && vn >= 20 && strncasecmp(v, "multipart/byteranges", 20) == 0)
                 fr->multipart_ranges = true;
         } else if (IS("Content-Encoding")) {
-            if (!is_req)
-                set_field(&t->content_encoding, v, vn, 64);
+            /* Several headers and several codings: all of them, in order. */
+            if (!is_req) {
+                append_field(&t->content_encoding, ",", v, vn, 256);
+                last = &t->content_encoding;
+            }
         } else if (IS("Content-Disposition")) {
             disposition_filename(v, vn, is_req ? &t->req_filename : &t->resp_filename);
         } else if (IS("Content-Range") && !is_req) {
