@@ -616,6 +616,12 @@ bool file_decoded_len(const struct file_state *fs, uint64_t *len)
     return true;
 }
 
+void file_timedout(struct file_state *fs)
+{
+    if (fs)
+        fs->info.timedout = true;
+}
+
 const char *file_fuid(const struct file_state *fs)
 {
     return fs->info.fuid;

@@ -62,6 +62,9 @@ void file_data(struct file_state *fs, const uint8_t *data, size_t len, int64_t t
 /* `len` body bytes are missing (a TCP gap). */
 void file_gap(struct file_state *fs, uint64_t len);
 
+/* The file was cut off by its connection's inactivity timeout or eviction. */
+void file_timedout(struct file_state *fs);
+
 /* The file's fuid and, once known, its type (for http.log). */
 const char *file_fuid(const struct file_state *fs);
 const char *file_mime(struct file_state *fs);

@@ -270,8 +270,10 @@ static void expire(struct flow_table *t, int64_t now)
     for (int c = 0; c < TC_COUNT; c++) {
         struct flow *f;
         while ((f = t->cls[c].head) && now >= deadline(f)) {
-            if (c != TC_TCP_CLOSED && c != TC_TCP_ATTEMPT)
+            bool closed = c == TC_TCP_CLOSED || c == TC_TCP_ATTEMPT;
+            if (!closed)
                 lw_stats.flows_timed_out++;
+            f->end_reason = closed ? FLOW_END_CLOSED : FLOW_END_TIMEOUT;
             flow_end(t, f);
         }
     }
@@ -296,6 +298,7 @@ static void evict_one(struct flow_table *t)
     }
     if (victim) {
         lw_stats.flows_evicted++;
+        victim->end_reason = FLOW_END_EVICTED;
         flow_end(t, victim);
     }
 }
@@ -450,6 +453,7 @@ struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_o
 
     struct flow *f = lookup(t, &k, h);
     if (f && p->proto == 6 && tcp_is_reuse(f, p)) {
+        f->end_reason = FLOW_END_CLOSED;
         flow_end(t, f);
         f = NULL;
     }
@@ -526,16 +530,20 @@ void flow_flush(struct flow_table *t)
     size_t n = 0;
     if (!all) { /* degrade: end them in list order */
         for (int c = 0; c < TC_COUNT; c++)
-            while (t->cls[c].head)
+            while (t->cls[c].head) {
+                t->cls[c].head->end_reason = FLOW_END_INPUT;
                 flow_end(t, t->cls[c].head);
+            }
         return;
     }
     for (int c = 0; c < TC_COUNT; c++)
         for (struct flow *f = t->cls[c].head; f; f = f->lnext)
             all[n++] = f;
     qsort(all, n, sizeof(*all), by_first_ts);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        all[i]->end_reason = FLOW_END_INPUT;
         flow_end(t, all[i]);
+    }
     free(all);
 }
 

@@ -87,6 +87,7 @@ struct flow {
     bool attempt_armed, close_armed; /* TCP timers (Zeek's attempt and close delay) */
     int64_t attempt_at, close_at;    /* when they were armed */
     bool tcp_active;                 /* left the handshake: TCP inactivity timeout applies */
+    uint8_t end_reason;              /* why it ended (enum flow_end_reason), once it has */
 
     char uid[FLOW_UID_LEN];
     char community_id[FLOW_CID_LEN];
@@ -103,6 +104,14 @@ struct flow {
     struct stream *stream;          /* TCP payload path (stream.c), or NULL */
     const char *weirds[FLOW_WEIRDS_TRACKED];
     uint8_t nweirds;
+};
+
+enum flow_end_reason {
+    FLOW_END_NONE = 0,
+    FLOW_END_CLOSED,   /* TCP close or reset, reuse, or an unanswered attempt */
+    FLOW_END_TIMEOUT,  /* inactivity */
+    FLOW_END_EVICTED,  /* the table was full */
+    FLOW_END_INPUT,    /* the end of the input */
 };
 
 typedef void (*flow_end_fn)(void *ctx, struct flow *f);

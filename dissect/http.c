@@ -992,8 +992,11 @@ void http_eof(struct http_conn *h, bool is_orig, int64_t ts)
     struct http_dir *d = &h->d[is_orig ? 0 : 1];
     h->last_ts = ts > h->last_ts ? ts : h->last_ts;
     if (d->txn) {
-        if (d->st == ST_BODY_CL || d->st == ST_CHUNK_DATA || d->st == ST_CHUNK_SIZE)
+        if (d->st == ST_BODY_CL || d->st == ST_CHUNK_DATA || d->st == ST_CHUNK_SIZE) {
             d->txn->tags |= HTTP_TAG_GAP; /* the message was cut short */
+            if (h->flow->end_reason == FLOW_END_TIMEOUT || h->flow->end_reason == FLOW_END_EVICTED)
+                file_timedout(d->file);
+        }
         message_done(h, d, is_orig);
     } else if (d->st == ST_START && d->len) {
         /* An unterminated header block at the end: parse what there is. */

@@ -171,12 +171,43 @@ static void test_malformed_survives(void **state)
     assert_true(http_sniff((const uint8_t *)"HTTP/1.1 200", 12, false, &more));
 }
 
+static bool seen_timedout;
+static uint64_t seen_bytes;
+
+static void on_file(void *ctx, const struct flow *f, const struct file_info *fi)
+{
+    seen_timedout = fi->timedout;
+    seen_bytes = fi->seen_bytes;
+}
+
+static void test_body_cut_by_timeout(void **state)
+{
+    /* A download whose connection times out mid-body: the file is marked timed out;
+     * ended by the end of the input instead, it is not. */
+    static const char req[] = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789";
+    for (int reason = FLOW_END_TIMEOUT; reason <= FLOW_END_INPUT; reason += 2) {
+        static struct flow f;
+        memset(&f, 0, sizeof(f));
+        files_set_sink(on_file, NULL);
+        struct http_conn *h = http_new(&f);
+        http_data(h, true, (const uint8_t *)req, sizeof(req) - 1, 1);
+        http_data(h, false, (const uint8_t *)resp, sizeof(resp) - 1, 2);
+        f.end_reason = (uint8_t)reason;
+        seen_timedout = false;
+        http_free(h, 3);
+        assert_int_equal(seen_bytes, 10);
+        assert_int_equal(seen_timedout, reason == FLOW_END_TIMEOUT);
+        files_set_sink(NULL, NULL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipelining),      cmocka_unit_test(test_chunked_post_continue),
         cmocka_unit_test(test_close_delimited), cmocka_unit_test(test_gzip_body),
-        cmocka_unit_test(test_malformed_survives),
+        cmocka_unit_test(test_malformed_survives), cmocka_unit_test(test_body_cut_by_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
