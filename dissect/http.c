@@ -102,6 +102,12 @@ static void append_field(char **field, const char *sep, const char *v, size_t n,
     *field = d;
 }
 
+static int hexval(int c)
+{
+    c = tolower(c);
+    return isdigit(c) ? c - '0' : c - 'a' + 10;
+}
+
 /* Percent-decode a request target for the log, as Zeek's unescape_URI does (a '%' not
  * followed by two hex digits stays as it is). */
 static char *unescape_uri(const char *p, size_t n, size_t cap)
@@ -113,11 +119,9 @@ static char *unescape_uri(const char *p, size_t n, size_t cap)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (p[i] == '%' && i + 2 < n && isxdigit((unsigned char)p[i + 1]) && isxdigit((unsigned char)p[i + 2])) {
-            int hi = tolower((unsigned char)p[i + 1]), lo = tolower((unsigned char)p[i + 2]);
-            hi = isdigit(hi) ? hi - '0' : hi - 'a' + 10;
-            lo = isdigit(lo) ? lo - '0' : lo - 'a' + 10;
-            d[o++] = (char)(hi * 16 + lo);
+        if (p[i] == '%' && i + 2 < n && isxdigit((unsigned char)p[i + 1]) &&
+            isxdigit((unsigned char)p[i + 2])) {
+            d[o++] = (char)(hexval((unsigned char)p[i + 1]) * 16 + hexval((unsigned char)p[i + 2]));
             i += 2;
         } else {
             d[o++] = p[i];
@@ -841,8 +845,7 @@ static void feed(struct http_conn *h, bool is_req, const uint8_t *p, size_t n, i
                     digits = 0; /* overflow */
                     break;
                 }
-                int c = tolower((unsigned char)d->buf[i]);
-                size = size * 16 + (uint64_t)(isdigit(c) ? c - '0' : c - 'a' + 10);
+                size = size * 16 + (uint64_t)hexval((unsigned char)d->buf[i]);
             }
             buf_reset(d);
             if (!digits) {

@@ -100,6 +100,14 @@ static void update_history(struct flow *f, struct flow_ep *e, bool is_orig, uint
     }
 }
 
+/* Take `seq` as the endpoint's initial sequence number (a SYN seen, or seen again). */
+static void reinit_seq(struct flow_ep *e, uint32_t seq, uint32_t last_seq)
+{
+    e->start_seq = e->ack_seq = seq;
+    e->last_seq = last_seq;
+    e->seq_wraps = e->ack_wraps = 0;
+}
+
 /* Zeek's init_endpoint(): sequence bases on the first packet, or a SYN later. */
 static void init_endpoint(struct flow *f, struct flow_ep *e, uint8_t flags, uint32_t seq,
                           uint32_t last_seq)
@@ -121,9 +129,7 @@ static void init_endpoint(struct flow *f, struct flow_ep *e, uint8_t flags, uint
     case TCPS_SYN_ACK_SENT:
         if (syn && seq != e->start_seq) {
             weird_report(f->last_ts, f, "SYN_seq_jump", NULL, "TCP");
-            e->start_seq = e->ack_seq = seq;
-            e->last_seq = last_seq;
-            e->seq_wraps = e->ack_wraps = 0;
+            reinit_seq(e, seq, last_seq);
         }
         break;
     case TCPS_ESTABLISHED:
@@ -131,17 +137,12 @@ static void init_endpoint(struct flow *f, struct flow_ep *e, uint8_t flags, uint
         if (syn) {
             if (seq != e->start_seq)
                 weird_report(f->last_ts, f, "SYN_seq_jump", NULL, "TCP");
-            e->start_seq = e->ack_seq = seq;
-            e->last_seq = last_seq;
-            e->seq_wraps = e->ack_wraps = 0;
+            reinit_seq(e, seq, last_seq);
         }
         break;
     case TCPS_RESET:
-        if (syn && e->prev_state == TCPS_INACTIVE) {
-            e->start_seq = e->ack_seq = seq;
-            e->last_seq = last_seq;
-            e->seq_wraps = e->ack_wraps = 0;
-        }
+        if (syn && e->prev_state == TCPS_INACTIVE)
+            reinit_seq(e, seq, last_seq);
         break;
     default:
         break;
