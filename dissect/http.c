@@ -414,11 +414,12 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
                 fr->cl = cl;
             }
         } else if (IS("Transfer-Encoding")) {
-            /* chunked must be the last coding */
-            const char *e = v + vn;
-            while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-                e--;
-            if (e - v >= 7 && strncasecmp(e - 7, "chunked", 7) == 0)
+            /* Browsers honour "chunked" anywhere in the value ("chunkedx", "x-chunked",
+             * "chunked;"): so must a sensor, or the body is misread (HTTP Evader). */
+            bool ch = false;
+            for (size_t i = 0; i + 7 <= vn && !ch; i++)
+                ch = strncasecmp(v + i, "chunked", 7) == 0;
+            if (ch)
                 fr->chunked = true;
             else
                 weird_report(h->last_ts, h->flow, "HTTP_unsupported_transfer_encoding", NULL,
@@ -838,7 +839,8 @@ static void feed(struct http_conn *h, bool is_req, const uint8_t *p, size_t n, i
             /* chunk-size [; extensions] */
             uint64_t size = 0;
             size_t i = 0, digits = 0;
-            while (i < ln && (d->buf[i] == ' ' || d->buf[i] == '\t'))
+            while (i < ln && (d->buf[i] == ' ' || d->buf[i] == '\t' || d->buf[i] == '\v' ||
+                              d->buf[i] == '\f'))
                 i++;
             for (; i < ln && isxdigit((unsigned char)d->buf[i]); i++, digits++) {
                 if (size >> 60) {
