@@ -60,6 +60,8 @@
 #define HTTP_MAX_FIELD 1024
 #define HTTP_MAX_URI 8192
 #define HTTP_MAX_HEADER_NAMES 512
+/* Headers of one multipart part (filename, range): kept up to this size. */
+#define HTTP_MAX_PART_HEADER 1024
 
 /* Weird log: how many times one weird name is logged without a connection before
  * only every 1000th is (the counter keeps the true total). */

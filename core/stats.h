@@ -42,6 +42,7 @@
     X(http_transactions, "HTTP requests and responses paired")                                  \
     X(http_bad_messages, "HTTP start lines or chunk sizes that did not parse")                \
     X(http_limits, "HTTP header blocks or lines over a limit")                                \
+    X(http_files_not_logged, "HTTP files past HTTP_MAX_FILES in one message (analysed, not listed)") \
     X(http_header_bytes_held, "bytes of HTTP header buffers allocated now")                   \
     X(files_seen, "files (bodies) analysed")                                                   \
     X(files_decode_failed, "bodies whose content encoding could not be decoded")               \

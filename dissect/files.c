@@ -655,7 +655,10 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
     fs->info.mime_type = fs->mime;
     if (ts > fs->info.last_ts)
         fs->info.last_ts = ts;
-    if (fs->hashing && fs->info.seen_bytes > 0 && !fs->info.missing_bytes) {
+    /* Hash whole files only: a range or part of a larger file would give a hash of
+     * nothing anyone can look up. */
+    bool whole = fs->info.total_bytes == UINT64_MAX || fs->info.seen_bytes == fs->info.total_bytes;
+    if (fs->hashing && whole && fs->info.seen_bytes > 0 && !fs->info.missing_bytes) {
         uint8_t md[EVP_MAX_MD_SIZE];
         unsigned mdlen;
         char *outs[3] = {fs->info.md5, fs->info.sha1, fs->info.sha256};

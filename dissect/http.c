@@ -34,6 +34,22 @@ enum hstate {
     ST_DEAD,       /* not HTTP, or gave up */
 };
 
+/* A multipart body (RFC 2046 §5.1): parts split at "\r\n--boundary", found by a KMP
+ * matcher so a delimiter may straddle any number of slices. */
+enum mpstate { MP_PREAMBLE = 0, MP_AFTER_DELIM, MP_HEADERS, MP_BODY, MP_EPILOGUE };
+
+struct multipart {
+    enum mpstate st;
+    uint8_t delim[4 + 72];       /* "\r\n--" + boundary (RFC 2046: at most 70) */
+    uint8_t fail[4 + 72];        /* KMP failure function of delim */
+    size_t dlen, m;              /* delimiter length, bytes of it matched */
+    char hdr[HTTP_MAX_PART_HEADER];
+    size_t hlen;
+    bool first_dash;             /* after a delimiter: saw one '-' (of the closing "--") */
+    uint64_t range_first, range_total;
+    bool has_range;
+};
+
 struct http_dir {
     enum hstate st;
     char *buf;           /* header block / line being collected */
@@ -43,6 +59,8 @@ struct http_dir {
     bool chunk_crlf_cr;  /* saw the CR of a chunk's CRLF */
     struct http_txn *txn;
     struct file_state *file;
+    int file_idx;        /* the file's slot in txn->files[dir], or -1 */
+    struct multipart *mp; /* the body is multipart: parts become files */
     uint64_t body_len;
     uint64_t decoded_len;
     bool decoded_len_valid;
@@ -144,6 +162,9 @@ static void txn_free(struct http_txn *t)
                      &t->status_msg, &t->info_msg, &t->header_names};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < t->nfiles[d]; i++)
+            free(t->files[d][i].filename);
     free(t);
 }
 
@@ -297,6 +318,7 @@ static void trim(const char **p, size_t *n)
 
 /* Header facts that decide framing, gathered while fields are parsed. */
 struct framing {
+    char boundary[73];   /* multipart boundary, or "" */
     bool chunked, has_cl, bad_cl;
     uint64_t cl;
     bool conn_close, upgrade;
@@ -349,6 +371,33 @@ static void disposition_filename(const char *v, size_t n, char **out)
                 e++;
         }
         set_field(out, s, (size_t)(e - s), HTTP_MAX_FIELD);
+        return;
+    }
+}
+
+/* boundary= of a multipart Content-Type (quoted or not). */
+static void multipart_boundary(const char *v, size_t n, char *out, size_t outlen)
+{
+    const char *end = v + n;
+    for (const char *p = v; p + 9 <= end; p++) {
+        if (strncasecmp(p, "boundary=", 9) != 0)
+            continue;
+        const char *b = p + 9, *e;
+        if (b < end && *b == '"') {
+            b++;
+            e = memchr(b, '"', (size_t)(end - b));
+            if (!e)
+                e = end;
+        } else {
+            e = b;
+            while (e < end && *e != ';' && *e != ' ' && *e != '\t')
+                e++;
+        }
+        size_t k = (size_t)(e - b);
+        if (k == 0 || k >= outlen)
+            return; /* over 70 characters: not a valid boundary, keep the body whole */
+        memcpy(out, b, k);
+        out[k] = '\0';
         return;
     }
 }
@@ -430,6 +479,8 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
             last = f;
             if (!is_req && vn >= 20 && strncasecmp(v, "multipart/byteranges", 20) == 0)
                 fr->multipart_ranges = true;
+            if (vn >= 10 && strncasecmp(v, "multipart/", 10) == 0)
+                multipart_boundary(v, vn, fr->boundary, sizeof(fr->boundary));
         } else if (IS("Content-Encoding")) {
             /* Several headers and several codings: all of them, in order. */
             if (!is_req) {
@@ -491,16 +542,184 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
 
 /* ---- messages ------------------------------------------------------------------------- */
 
+/* Begin a file in direction `d` (the whole body, or one multipart part). */
 static void start_file(struct http_conn *h, struct http_dir *d, bool is_req, uint64_t total,
-                       uint64_t offset)
+                       uint64_t offset, const char *filename, const char *encoding)
 {
     struct http_txn *t = d->txn;
-    d->body_len = 0;
-    d->file = file_begin(h->flow, is_req, d->ts, t->depth,
-                         is_req ? t->req_filename : t->resp_filename, total, offset,
-                         is_req ? NULL : t->content_encoding);
-    if (d->file)
-        memcpy(is_req ? t->req_fuid : t->resp_fuid, file_fuid(d->file), 24);
+    int dir = is_req ? 0 : 1;
+    d->file = file_begin(h->flow, is_req, d->ts, t->depth, filename, total, offset, encoding);
+    d->file_idx = -1;
+    if (!d->file)
+        return;
+    if (t->nfiles[dir] < HTTP_MAX_FILES) {
+        struct http_file_ref *r = &t->files[dir][t->nfiles[dir]];
+        memcpy(r->fuid, file_fuid(d->file), sizeof(r->fuid));
+        r->filename = filename ? strdup(filename) : NULL;
+        d->file_idx = t->nfiles[dir]++;
+    } else {
+        lw_stats.http_files_not_logged++;
+    }
+}
+
+static void end_file(struct http_conn *h, struct http_dir *d, bool is_req)
+{
+    if (!d->file)
+        return;
+    const char *mime = file_end(d->file, h->flow, h->last_ts);
+    if (d->txn && d->file_idx >= 0)
+        d->txn->files[is_req ? 0 : 1][d->file_idx].mime = mime;
+    d->file = NULL;
+    d->file_idx = -1;
+}
+
+/* ---- multipart bodies ------------------------------------------------------------------- */
+
+static struct multipart *mp_new(const char *boundary)
+{
+    struct multipart *mp = calloc(1, sizeof(*mp));
+    if (!mp)
+        return NULL;
+    size_t bl = strlen(boundary);
+    memcpy(mp->delim, "\r\n--", 4);
+    memcpy(mp->delim + 4, boundary, bl);
+    mp->dlen = 4 + bl;
+    /* KMP failure function */
+    mp->fail[0] = 0;
+    for (size_t i = 1, k = 0; i < mp->dlen; i++) {
+        while (k && mp->delim[i] != mp->delim[k])
+            k = mp->fail[k - 1];
+        if (mp->delim[i] == mp->delim[k])
+            k++;
+        mp->fail[i] = (uint8_t)k;
+    }
+    mp->m = 2; /* the first delimiter may open the body without the CRLF */
+    return mp;
+}
+
+/* Part headers are complete: start the part's file. */
+static void mp_part_begin(struct http_conn *h, struct http_dir *d, bool is_req)
+{
+    struct multipart *mp = d->mp;
+    char *filename = NULL;
+    struct framing pf = {0};
+    size_t pos = 0;
+    struct line l;
+    while (next_line(mp->hdr, &pos, mp->hlen, &l)) {
+        const char *colon = memchr(l.p, ':', l.n);
+        if (!colon)
+            continue;
+        size_t nn = (size_t)(colon - l.p);
+        const char *v = colon + 1;
+        size_t vn = l.n - nn - 1;
+        trim(&v, &vn);
+        if (nn == 19 && strncasecmp(l.p, "Content-Disposition", 19) == 0)
+            disposition_filename(v, vn, &filename);
+        else if (nn == 13 && strncasecmp(l.p, "Content-Range", 13) == 0) {
+            const char *p = v, *e = v + vn;
+            while (p < e && !isdigit((unsigned char)*p))
+                p++;
+            const char *dash = memchr(p, '-', (size_t)(e - p));
+            const char *slash = memchr(p, '/', (size_t)(e - p));
+            if (dash && parse_u64(p, (size_t)(dash - p), &pf.range_first)) {
+                pf.has_range = true;
+                pf.range_total = UINT64_MAX;
+                if (slash)
+                    parse_u64(slash + 1, (size_t)(e - slash - 1), &pf.range_total);
+            }
+        }
+    }
+    start_file(h, d, is_req, pf.has_range ? pf.range_total : UINT64_MAX,
+               pf.has_range ? pf.range_first : 0, filename, NULL);
+    free(filename);
+}
+
+/* Body bytes of a multipart message. */
+static void mp_feed(struct http_conn *h, struct http_dir *d, bool is_req, const uint8_t *p,
+                    size_t n, int64_t ts)
+{
+    struct multipart *mp = d->mp;
+    size_t i = 0;
+    while (i < n) {
+        switch (mp->st) {
+        case MP_PREAMBLE:
+        case MP_BODY: {
+            /* Byte by byte through a KMP matcher: a byte that cannot continue the
+             * delimiter releases the matched prefix (it equals delim[0..m)) as data. */
+            uint8_t out[4096];
+            size_t on = 0;
+            bool keep = mp->st == MP_BODY && d->file;
+            bool found = false;
+            for (; i < n && !found; i++) {
+                uint8_t c = p[i];
+                while (mp->m && c != mp->delim[mp->m]) {
+                    size_t k = mp->fail[mp->m - 1];
+                    for (size_t j = 0; j < mp->m - k; j++) {
+                        if (on == sizeof(out)) {
+                            if (keep)
+                                file_data(d->file, out, on, ts);
+                            on = 0;
+                        }
+                        out[on++] = mp->delim[j];
+                    }
+                    mp->m = k;
+                }
+                if (c == mp->delim[mp->m]) {
+                    if (++mp->m == mp->dlen)
+                        found = true;
+                    continue;
+                }
+                if (on == sizeof(out)) {
+                    if (keep)
+                        file_data(d->file, out, on, ts);
+                    on = 0;
+                }
+                out[on++] = c;
+            }
+            if (keep && on)
+                file_data(d->file, out, on, ts);
+            if (found) {
+                if (mp->st == MP_BODY)
+                    end_file(h, d, is_req);
+                mp->st = MP_AFTER_DELIM;
+                mp->m = 0;
+                mp->first_dash = false;
+            }
+            break;
+        }
+        case MP_AFTER_DELIM:
+            /* "--" closes the body; otherwise skip padding to the end of the line. */
+            if (p[i] == '-') {
+                if (mp->first_dash) {
+                    mp->st = MP_EPILOGUE;
+                } else {
+                    mp->first_dash = true;
+                }
+            } else if (p[i] == '\n') {
+                mp->st = MP_HEADERS;
+                mp->hlen = 0;
+            }
+            i++;
+            break;
+        case MP_HEADERS: {
+            uint8_t c = p[i++];
+            if (mp->hlen < sizeof(mp->hdr))
+                mp->hdr[mp->hlen++] = (char)c;
+            bool end = c == '\n' && (mp->hlen == 1 || (mp->hlen == 2 && mp->hdr[0] == '\r') ||
+                                     (mp->hlen >= 2 && mp->hdr[mp->hlen - 2] == '\n') ||
+                                     (mp->hlen >= 3 && mp->hdr[mp->hlen - 2] == '\r' &&
+                                      mp->hdr[mp->hlen - 3] == '\n'));
+            if (end) {
+                mp_part_begin(h, d, is_req);
+                mp->st = MP_BODY;
+                mp->m = 0;
+            }
+            break;
+        }
+        case MP_EPILOGUE:
+            return;
+        }
+    }
 }
 
 /* The message of direction `d` is complete. */
@@ -508,15 +727,9 @@ static void message_done(struct http_conn *h, struct http_dir *d, bool is_req)
 {
     struct http_txn *t = d->txn;
     if (t) {
-        if (d->file) {
+        if (d->file)
             d->decoded_len_valid = file_decoded_len(d->file, &d->decoded_len);
-            const char *mime = file_end(d->file, h->flow, h->last_ts);
-            if (is_req)
-                t->req_mime = mime;
-            else
-                t->resp_mime = mime;
-            d->file = NULL;
-        }
+        end_file(h, d, is_req);
         /* Zeek counts the body after content decoding. */
         uint64_t len = d->body_len;
         if (d->decoded_len_valid)
@@ -529,6 +742,8 @@ static void message_done(struct http_conn *h, struct http_dir *d, bool is_req)
         }
         d->decoded_len_valid = false;
     }
+    free(d->mp);
+    d->mp = NULL;
     d->txn = NULL;
     d->body_len = 0;
     d->st = ST_START;
@@ -542,7 +757,6 @@ static void begin_body(struct http_conn *h, struct http_dir *d, bool is_req, str
                        bool no_body, bool until_close)
 {
     struct http_txn *t = d->txn;
-    (void)t;
     if (no_body) {
         message_done(h, d, is_req);
         return;
@@ -552,11 +766,21 @@ static void begin_body(struct http_conn *h, struct http_dir *d, bool is_req, str
         offset = fr->range_first;
         total = fr->range_total;
     }
-    if (fr->multipart_ranges)
-        offset = UINT64_MAX; /* several ranges in one body: not a file from offset 0 */
+    d->body_len = 0;
+    const char *fname = is_req ? t->req_filename : t->resp_filename;
+    const char *enc = is_req ? NULL : t->content_encoding;
+    if (enc)
+        total = UINT64_MAX; /* Content-Length counts encoded bytes: the file's size is unknown */
+    if (fr->boundary[0] && !enc) {
+        /* Each part is a file of its own (byteranges: each part's own range). */
+        d->mp = mp_new(fr->boundary);
+    } else if (fr->multipart_ranges) {
+        offset = UINT64_MAX; /* ranges we cannot split: not a file from offset 0 */
+    }
     if (fr->chunked) {
         d->st = ST_CHUNK_SIZE;
-        start_file(h, d, is_req, total, offset);
+        if (!d->mp)
+            start_file(h, d, is_req, total, offset, fname, enc);
         return;
     }
     if (fr->has_cl && !fr->bad_cl) {
@@ -566,12 +790,14 @@ static void begin_body(struct http_conn *h, struct http_dir *d, bool is_req, str
         }
         d->st = ST_BODY_CL;
         d->left = fr->cl;
-        start_file(h, d, is_req, total, offset);
+        if (!d->mp)
+            start_file(h, d, is_req, total, offset, fname, enc);
         return;
     }
     if (until_close) {
         d->st = ST_BODY_EOF;
-        start_file(h, d, is_req, UINT64_MAX, offset);
+        if (!d->mp)
+            start_file(h, d, is_req, UINT64_MAX, offset, fname, enc);
         return;
     }
     message_done(h, d, is_req);
@@ -781,8 +1007,10 @@ static void body_bytes(struct http_conn *h, struct http_dir *d, const uint8_t *p
                        int64_t ts)
 {
     d->body_len += n;
-    file_data(d->file, p, n, ts);
-    (void)h;
+    if (d->mp)
+        mp_feed(h, d, d == &h->d[0], p, n, ts);
+    else
+        file_data(d->file, p, n, ts);
 }
 
 /* Collect one line into d->buf (chunk size or trailer); true when complete. */
@@ -1023,10 +1251,9 @@ void http_free(struct http_conn *h, int64_t ts)
         struct http_dir *d = &h->d[i];
         if (d->st != ST_DEAD)
             http_eof(h, i == 0, ts);
-        if (d->file) {
-            file_end(d->file, h->flow, ts);
-            d->file = NULL;
-        }
+        end_file(h, d, i == 0);
+        free(d->mp);
+        d->mp = NULL;
         if (d->cap)
             lw_stats.http_header_bytes_held -= d->cap;
         free(d->buf);

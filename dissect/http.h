@@ -25,6 +25,14 @@ enum http_tag {
     HTTP_TAG_NO_REQUEST = 1 << 2 /* a response whose request was not seen */
 };
 
+#define HTTP_MAX_FILES 8 /* files (bodies, multipart parts) logged per direction */
+
+struct http_file_ref {
+    char fuid[24];
+    const char *mime;           /* from the bytes, set when the file ends */
+    char *filename;             /* Content-Disposition of the body or part, or NULL */
+};
+
 struct http_txn {
     struct http_txn *next;
     int64_t ts;                 /* first byte of the request (or response) */
@@ -38,8 +46,8 @@ struct http_txn {
     uint16_t status_code, info_code;
     uint64_t req_body_len, resp_body_len;
     uint32_t tags;
-    char req_fuid[24], resp_fuid[24];
-    const char *req_mime, *resp_mime;
+    struct http_file_ref files[2][HTTP_MAX_FILES]; /* [0] request, [1] response */
+    uint8_t nfiles[2];
     bool req_seen, resp_seen, resp_done, has_status;
 };
 

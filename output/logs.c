@@ -151,18 +151,6 @@ static void put_one(struct zlog *l, const char *v)
     zl_set_end(l);
 }
 
-/* A vector present only when the body had a file: Zeek leaves it unset otherwise. */
-static void put_vec(struct zlog *l, bool present, const char *v)
-{
-    if (!present) {
-        zl_unset(l);
-        return;
-    }
-    zl_set_begin(l);
-    zl_set_item(l, v ? v : "", v ? strlen(v) : 0);
-    zl_set_end(l);
-}
-
 void logs_http(void *ctx, const struct flow *f, const struct http_txn *t)
 {
     struct logs *lg = ctx;
@@ -198,25 +186,42 @@ void logs_http(void *ctx, const struct flow *f, const struct http_txn *t)
         put_one(l, t->proxied);
     else
         zl_unset(l);
-    bool req_file = t->req_fuid[0] != '\0', resp_file = t->resp_fuid[0] != '\0';
-    put_vec(l, req_file, t->req_fuid);
-    if (req_file && t->req_filename)
-        put_one(l, t->req_filename);
-    else
-        zl_unset(l);
-    if (req_file && t->req_mime)
-        put_one(l, t->req_mime);
-    else
-        zl_unset(l);
-    put_vec(l, resp_file, t->resp_fuid);
-    if (resp_file && t->resp_filename)
-        put_one(l, t->resp_filename);
-    else
-        zl_unset(l);
-    if (resp_file && t->resp_mime)
-        put_one(l, t->resp_mime);
-    else
-        zl_unset(l);
+    for (int dir = 0; dir < 2; dir++) {
+        /* fuids of every file; filenames and types of those that have one (Zeek's
+         * vectors); a vector with nothing in it is unset. */
+        const struct http_file_ref *fr = t->files[dir];
+        int n = t->nfiles[dir], names = 0, mimes = 0;
+        for (int i = 0; i < n; i++) {
+            names += fr[i].filename != NULL;
+            mimes += fr[i].mime != NULL;
+        }
+        if (n) {
+            zl_set_begin(l);
+            for (int i = 0; i < n; i++)
+                zl_set_item(l, fr[i].fuid, strlen(fr[i].fuid));
+            zl_set_end(l);
+        } else {
+            zl_unset(l);
+        }
+        if (names) {
+            zl_set_begin(l);
+            for (int i = 0; i < n; i++)
+                if (fr[i].filename)
+                    zl_set_item(l, fr[i].filename, strlen(fr[i].filename));
+            zl_set_end(l);
+        } else {
+            zl_unset(l);
+        }
+        if (mimes) {
+            zl_set_begin(l);
+            for (int i = 0; i < n; i++)
+                if (fr[i].mime)
+                    zl_set_item(l, fr[i].mime, strlen(fr[i].mime));
+            zl_set_end(l);
+        } else {
+            zl_unset(l);
+        }
+    }
     zl_cstr(l, f->community_id);
     zl_end(l);
 }

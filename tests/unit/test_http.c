@@ -30,7 +30,7 @@ static void on_txn(void *ctx, const struct flow *f, const struct http_txn *t)
                              t->has_status ? t->status_code : -1,
                              (unsigned long long)t->req_body_len,
                              (unsigned long long)t->resp_body_len,
-                             t->resp_mime ? t->resp_mime : "-");
+                             t->nfiles[1] && t->files[1][0].mime ? t->files[1][0].mime : "-");
 }
 
 /* Feed `req` then `resp` in chunks of `chunk` bytes (0: whole) and return the summary.
