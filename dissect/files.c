@@ -425,7 +425,7 @@ static void parse_codings(struct file_state *fs, const char *list);
 
 struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
                               const char *filename, uint64_t total, uint64_t offset,
-                              const char *encoding)
+                              bool is_range, const char *encoding)
 {
     (void)f;
     struct file_state *fs = calloc(1, sizeof(*fs));
@@ -440,6 +440,7 @@ struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, ui
     fs->info.is_orig = is_orig;
     fs->info.total_bytes = total;
     fs->info.offset = offset;
+    fs->info.is_range = is_range;
     if (filename)
         fs->info.filename = strdup(filename);
     fs->hashing = offset == 0;
@@ -655,9 +656,9 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
     fs->info.mime_type = fs->mime;
     if (ts > fs->info.last_ts)
         fs->info.last_ts = ts;
-    /* Hash whole files only: a range or part of a larger file would give a hash of
-     * nothing anyone can look up. */
-    bool whole = fs->info.total_bytes == UINT64_MAX || fs->info.seen_bytes == fs->info.total_bytes;
+    /* A range of a larger file is not hashed: its hash would match nothing anyone can
+     * look up.  (A body cut short is, like Zeek: what arrived is what the client has.) */
+    bool whole = !fs->info.is_range || fs->info.seen_bytes == fs->info.total_bytes;
     if (fs->hashing && whole && fs->info.seen_bytes > 0 && !fs->info.missing_bytes) {
         uint8_t md[EVP_MAX_MD_SIZE];
         unsigned mdlen;

@@ -34,6 +34,7 @@ struct file_info {
     uint64_t missing_bytes;
     uint64_t overflow_bytes;
     uint64_t offset;            /* where this body starts in the file (ranges) */
+    bool is_range;              /* a byte range of a file (Content-Range) */
     bool timedout;
     bool hashed;                /* md5/sha1/sha256 are valid */
     char md5[33], sha1[41], sha256[65];
@@ -50,11 +51,13 @@ void files_set_sink(file_sink_fn fn, void *ctx);
 void files_seed(uint64_t seed, bool seeded);
 
 /* Begin a file.  `total` is the declared length (UINT64_MAX if unknown), `offset` the
- * position of the first byte in the whole file (non-zero for a later range).
+ * position of the first byte in the whole file (non-zero for a later range); `is_range`:
+ * the body is a byte range of a larger file (206, a byteranges part), which is hashed only
+ * if it turns out to be all of it.
  * `encoding`: NULL, "gzip", "x-gzip" or "deflate" (content decoding before analysis). */
 struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
                               const char *filename, uint64_t total, uint64_t offset,
-                              const char *encoding);
+                              bool is_range, const char *encoding);
 
 /* Feed body bytes (as transferred, before content decoding). */
 void file_data(struct file_state *fs, const uint8_t *data, size_t len, int64_t ts);

@@ -544,11 +544,13 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
 
 /* Begin a file in direction `d` (the whole body, or one multipart part). */
 static void start_file(struct http_conn *h, struct http_dir *d, bool is_req, uint64_t total,
-                       uint64_t offset, const char *filename, const char *encoding)
+                       uint64_t offset, bool is_range, const char *filename,
+                       const char *encoding)
 {
     struct http_txn *t = d->txn;
     int dir = is_req ? 0 : 1;
-    d->file = file_begin(h->flow, is_req, d->ts, t->depth, filename, total, offset, encoding);
+    d->file = file_begin(h->flow, is_req, d->ts, t->depth, filename, total, offset, is_range,
+                         encoding);
     d->file_idx = -1;
     if (!d->file)
         return;
@@ -630,7 +632,7 @@ static void mp_part_begin(struct http_conn *h, struct http_dir *d, bool is_req)
         }
     }
     start_file(h, d, is_req, pf.has_range ? pf.range_total : UINT64_MAX,
-               pf.has_range ? pf.range_first : 0, filename, NULL);
+               pf.has_range ? pf.range_first : 0, pf.has_range, filename, NULL);
     free(filename);
 }
 
@@ -769,8 +771,8 @@ static void begin_body(struct http_conn *h, struct http_dir *d, bool is_req, str
     d->body_len = 0;
     const char *fname = is_req ? t->req_filename : t->resp_filename;
     const char *enc = is_req ? NULL : t->content_encoding;
-    if (enc)
-        total = UINT64_MAX; /* Content-Length counts encoded bytes: the file's size is unknown */
+    if (enc || (fr->chunked && !fr->has_range))
+        total = UINT64_MAX; /* Content-Length counts encoded bytes, or is overridden by chunked */
     if (fr->boundary[0] && !enc) {
         /* Each part is a file of its own (byteranges: each part's own range). */
         d->mp = mp_new(fr->boundary);
@@ -780,7 +782,7 @@ static void begin_body(struct http_conn *h, struct http_dir *d, bool is_req, str
     if (fr->chunked) {
         d->st = ST_CHUNK_SIZE;
         if (!d->mp)
-            start_file(h, d, is_req, total, offset, fname, enc);
+            start_file(h, d, is_req, total, offset, fr->has_range, fname, enc);
         return;
     }
     if (fr->has_cl && !fr->bad_cl) {
@@ -791,13 +793,13 @@ static void begin_body(struct http_conn *h, struct http_dir *d, bool is_req, str
         d->st = ST_BODY_CL;
         d->left = fr->cl;
         if (!d->mp)
-            start_file(h, d, is_req, total, offset, fname, enc);
+            start_file(h, d, is_req, total, offset, fr->has_range, fname, enc);
         return;
     }
     if (until_close) {
         d->st = ST_BODY_EOF;
         if (!d->mp)
-            start_file(h, d, is_req, UINT64_MAX, offset, fname, enc);
+            start_file(h, d, is_req, UINT64_MAX, offset, fr->has_range, fname, enc);
         return;
     }
     message_done(h, d, is_req);
