@@ -46,8 +46,6 @@ struct multipart {
     char hdr[HTTP_MAX_PART_HEADER];
     size_t hlen;
     bool first_dash;             /* after a delimiter: saw one '-' (of the closing "--") */
-    uint64_t range_first, range_total;
-    bool has_range;
 };
 
 struct http_dir {
@@ -375,6 +373,24 @@ static void disposition_filename(const char *v, size_t n, char **out)
     }
 }
 
+/* Content-Range: "bytes first-last/total" (total may be "*": unknown). */
+static void content_range(const char *v, size_t vn, struct framing *fr)
+{
+    const char *p = v, *e = v + vn;
+    while (p < e && !isdigit((unsigned char)*p))
+        p++;
+    const char *dash = memchr(p, '-', (size_t)(e - p));
+    const char *slash = memchr(p, '/', (size_t)(e - p));
+    uint64_t first;
+    if (dash && parse_u64(p, (size_t)(dash - p), &first)) {
+        fr->has_range = true;
+        fr->range_first = first;
+        fr->range_total = UINT64_MAX;
+        if (slash)
+            parse_u64(slash + 1, (size_t)(e - slash - 1), &fr->range_total);
+    }
+}
+
 /* boundary= of a multipart Content-Type (quoted or not). */
 static void multipart_boundary(const char *v, size_t n, char *out, size_t outlen)
 {
@@ -490,20 +506,7 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
         } else if (IS("Content-Disposition")) {
             disposition_filename(v, vn, is_req ? &t->req_filename : &t->resp_filename);
         } else if (IS("Content-Range") && !is_req) {
-            /* bytes first-last/total */
-            const char *p = v, *e = v + vn;
-            while (p < e && !isdigit((unsigned char)*p) && *p != '*')
-                p++;
-            const char *dash = memchr(p, '-', (size_t)(e - p));
-            const char *slash = memchr(p, '/', (size_t)(e - p));
-            uint64_t first;
-            if (dash && parse_u64(p, (size_t)(dash - p), &first)) {
-                fr->has_range = true;
-                fr->range_first = first;
-                fr->range_total = UINT64_MAX;
-                if (slash)
-                    parse_u64(slash + 1, (size_t)(e - slash - 1), &fr->range_total);
-            }
+            content_range(v, vn, fr);
         } else if (IS("Connection")) {
             if (vn >= 5 && strncasecmp(v, "close", 5) == 0)
                 fr->conn_close = true;
@@ -617,19 +620,8 @@ static void mp_part_begin(struct http_conn *h, struct http_dir *d, bool is_req)
         trim(&v, &vn);
         if (nn == 19 && strncasecmp(l.p, "Content-Disposition", 19) == 0)
             disposition_filename(v, vn, &filename);
-        else if (nn == 13 && strncasecmp(l.p, "Content-Range", 13) == 0) {
-            const char *p = v, *e = v + vn;
-            while (p < e && !isdigit((unsigned char)*p))
-                p++;
-            const char *dash = memchr(p, '-', (size_t)(e - p));
-            const char *slash = memchr(p, '/', (size_t)(e - p));
-            if (dash && parse_u64(p, (size_t)(dash - p), &pf.range_first)) {
-                pf.has_range = true;
-                pf.range_total = UINT64_MAX;
-                if (slash)
-                    parse_u64(slash + 1, (size_t)(e - slash - 1), &pf.range_total);
-            }
-        }
+        else if (nn == 13 && strncasecmp(l.p, "Content-Range", 13) == 0)
+            content_range(v, vn, &pf);
     }
     start_file(h, d, is_req, pf.has_range ? pf.range_total : UINT64_MAX,
                pf.has_range ? pf.range_first : 0, pf.has_range, filename, NULL);
