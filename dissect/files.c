@@ -492,11 +492,21 @@ static void parse_codings(struct file_state *fs, const char *list)
                 }
                 n++; /* gzip and deflate share a decoder (headers detected) */
             } else if (!(k == 8 && !strncasecmp(p, "identity", 8))) {
+                /* A coding browsers do not know ("foo", "gzip_x") is not applied by them
+                 * either: the bytes are taken as they are.  br, compress and lzma are
+                 * real codings we cannot undo: then the body is left untyped. */
+                bool real = (k == 2 && !strncasecmp(p, "br", 2)) ||
+                            (k == 8 && !strncasecmp(p, "compress", 8)) ||
+                            (k == 10 && !strncasecmp(p, "x-compress", 10)) ||
+                            (k == 4 && !strncasecmp(p, "lzma", 4)) ||
+                            (k == 4 && !strncasecmp(p, "zstd", 4));
                 lw_stats.files_decode_unsupported++;
-                fs->info.decode_failed = true;
-                fs->hashing = false;
-                fs->typed = true; /* compressed bytes: their type says nothing */
-                return;
+                if (real) {
+                    fs->info.decode_failed = true;
+                    fs->hashing = false;
+                    fs->typed = true; /* compressed bytes: their type says nothing */
+                    return;
+                }
             }
         }
         p = e;

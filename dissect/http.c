@@ -873,15 +873,18 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     size_t vlen = (size_t)(q - v);
     while (q < lend && (*q == ' ' || *q == '\t'))
         q++;
-    if (lend - q < 3 || !isdigit((unsigned char)q[0]) || !isdigit((unsigned char)q[1]) ||
-        !isdigit((unsigned char)q[2])) {
-        lw_stats.http_bad_messages++;
-        weird_report(h->last_ts, h->flow, "bad_HTTP_reply", NULL, "HTTP");
-        return false;
-    }
-    unsigned code = (unsigned)(q[0] - '0') * 100 + (unsigned)(q[1] - '0') * 10 +
-                    (unsigned)(q[2] - '0');
-    const char *reason = q + 3;
+    /* A status line without a valid code is still taken as an answer (browsers do: the
+     * headers and body that follow are delivered); the status is then left unset. */
+    bool has_code = lend - q >= 3 && isdigit((unsigned char)q[0]) &&
+                    isdigit((unsigned char)q[1]) && isdigit((unsigned char)q[2]);
+    if (!has_code)
+        weird_report(h->last_ts, h->flow, "HTTP_bad_status_line", NULL, "HTTP");
+    if (vlen > 8) /* "1.1foobar": the version is its leading digits */
+        vlen = 3;
+    unsigned code = has_code ? (unsigned)(q[0] - '0') * 100 + (unsigned)(q[1] - '0') * 10 +
+                                   (unsigned)(q[2] - '0')
+                             : 200;
+    const char *reason = has_code ? q + 3 : lend;
     size_t rn = (size_t)(lend - reason);
     trim(&reason, &rn);
 
@@ -909,7 +912,7 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     }
     flow_set_service(h->flow, "http");
     t->status_code = (uint16_t)code;
-    t->has_status = true;
+    t->has_status = has_code;
     set_field(&t->status_msg, reason, rn, HTTP_MAX_FIELD);
     if (!t->version)
         t->version = dup_cap(ver, vlen, 16);
