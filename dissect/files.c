@@ -517,6 +517,27 @@ static void parse_codings(struct file_state *fs, const char *list)
 
 static void push(struct file_state *fs, int level, const uint8_t *data, size_t len);
 
+/* Length of a gzip member header (RFC 1952 §2.3) at `p`, or 0 if it does not fit. */
+static size_t gzip_header_len(const uint8_t *p, size_t n)
+{
+    uint8_t flg = p[3];
+    size_t i = 10;
+    if (flg & 4) { /* FEXTRA */
+        if (i + 2 > n)
+            return 0;
+        i += 2 + (size_t)(p[i] | p[i + 1] << 8);
+    }
+    for (int bit = 8; bit <= 16; bit <<= 1) /* FNAME, FCOMMENT: zero-terminated */
+        if (flg & bit) {
+            while (i < n && p[i])
+                i++;
+            i++;
+        }
+    if (flg & 2) /* FHCRC */
+        i += 2;
+    return i <= n ? i : 0;
+}
+
 /* Undo one coding: zlib or gzip headers detected (15+32); "deflate" sent raw (no zlib
  * header, a common server bug) is retried as raw deflate.  A corrupt trailer (CRC or
  * length) after the data is tolerated, as browsers do. */
@@ -557,14 +578,18 @@ static void inflate_level(struct file_state *fs, int level, const uint8_t *data,
             return;
         }
         if (rc == Z_DATA_ERROR && !c->raw_tried && c->out == 0 && c->in == len) {
+            /* Retry as raw deflate: from the start (a "deflate" body without its zlib
+             * header), or past a gzip header zlib refused (reserved flag bits set:
+             * browsers ignore them). */
             c->raw_tried = true;
             inflateEnd(&c->z);
             if (inflateInit2(&c->z, -15) != Z_OK) {
                 decode_fail(fs, "zlib init");
                 return;
             }
-            c->z.next_in = (Bytef *)data;
-            c->z.avail_in = (uInt)len;
+            size_t skip = len >= 10 && data[0] == 0x1f && data[1] == 0x8b ? gzip_header_len(data, len) : 0;
+            c->z.next_in = (Bytef *)data + skip;
+            c->z.avail_in = (uInt)(len - skip);
             continue;
         }
         if (rc == Z_DATA_ERROR && c->out > 0 && c->z.msg &&
