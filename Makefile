@@ -11,7 +11,7 @@ CMAKE_ARGS ?=
 DEMO_PCAP  ?= pcaps/demo.pcap
 DEMO_LOGS  ?= logs-demo
 
-.PHONY: all deps build build-san demo test unit-tests corpus-tests bench clean format
+.PHONY: all deps build build-san build-fuzz fuzz demo test unit-tests corpus-tests bench clean format
 
 all: build
 
@@ -27,6 +27,19 @@ build-san: deps
 		-DLOLWIRE_WERROR=ON -DLOLWIRE_TESTS=ON $(CMAKE_ARGS) >/dev/null
 	@MAKEFLAGS= cmake --build $(BUILD_SAN) -j $(JOBS) -- --no-print-directory
 
+build-fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DLOLWIRE_FUZZ=ON \
+		-DLOLWIRE_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+	@MAKEFLAGS= cmake --build build-fuzz -j $(JOBS) -- --no-print-directory
+
+# Fuzz each target for FUZZ_SECONDS (default 60) from its seed corpus; findings land in
+# build-fuzz/; copy a reproducer into tests/fuzz/corpus/<target>/ to keep it tested.
+FUZZ_SECONDS ?= 60
+fuzz: build-fuzz
+	@for t in decode http; do mkdir -p build-fuzz/corpus-$$t; \
+		./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
+		build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; done
+
 demo: build
 	@rm -rf $(DEMO_LOGS)
 	@./$(BUILD)/lolwire -r $(DEMO_PCAP) -o $(DEMO_LOGS)
@@ -39,7 +52,7 @@ bench: build
 	@bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) logs $(DEMO_LOGS)
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz logs $(DEMO_LOGS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
