@@ -151,6 +151,23 @@ static void put_one(struct zlog *l, const char *v)
     zl_set_end(l);
 }
 
+/* A vector of the non-NULL strings among `v[0..n)`; unset when there are none. */
+static void put_strings(struct zlog *l, const char *const *v, int n)
+{
+    int present = 0;
+    for (int i = 0; i < n; i++)
+        present += v[i] != NULL;
+    if (!present) {
+        zl_unset(l);
+        return;
+    }
+    zl_set_begin(l);
+    for (int i = 0; i < n; i++)
+        if (v[i])
+            zl_set_item(l, v[i], strlen(v[i]));
+    zl_set_end(l);
+}
+
 void logs_http(void *ctx, const struct flow *f, const struct http_txn *t)
 {
     struct logs *lg = ctx;
@@ -188,39 +205,18 @@ void logs_http(void *ctx, const struct flow *f, const struct http_txn *t)
         zl_unset(l);
     for (int dir = 0; dir < 2; dir++) {
         /* fuids of every file; filenames and types of those that have one (Zeek's
-         * vectors); a vector with nothing in it is unset. */
+         * vectors). */
         const struct http_file_ref *fr = t->files[dir];
-        int n = t->nfiles[dir], names = 0, mimes = 0;
+        const char *fuids[HTTP_MAX_FILES], *names[HTTP_MAX_FILES], *mimes[HTTP_MAX_FILES];
+        int n = t->nfiles[dir];
         for (int i = 0; i < n; i++) {
-            names += fr[i].filename != NULL;
-            mimes += fr[i].mime != NULL;
+            fuids[i] = fr[i].fuid;
+            names[i] = fr[i].filename;
+            mimes[i] = fr[i].mime;
         }
-        if (n) {
-            zl_set_begin(l);
-            for (int i = 0; i < n; i++)
-                zl_set_item(l, fr[i].fuid, strlen(fr[i].fuid));
-            zl_set_end(l);
-        } else {
-            zl_unset(l);
-        }
-        if (names) {
-            zl_set_begin(l);
-            for (int i = 0; i < n; i++)
-                if (fr[i].filename)
-                    zl_set_item(l, fr[i].filename, strlen(fr[i].filename));
-            zl_set_end(l);
-        } else {
-            zl_unset(l);
-        }
-        if (mimes) {
-            zl_set_begin(l);
-            for (int i = 0; i < n; i++)
-                if (fr[i].mime)
-                    zl_set_item(l, fr[i].mime, strlen(fr[i].mime));
-            zl_set_end(l);
-        } else {
-            zl_unset(l);
-        }
+        put_strings(l, fuids, n);
+        put_strings(l, names, n);
+        put_strings(l, mimes, n);
     }
     zl_cstr(l, f->community_id);
     zl_end(l);
