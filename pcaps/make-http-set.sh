@@ -62,6 +62,8 @@ CAPTURES=(http-pipelining http-keepalive http-chunked-gzip http-close-delimited
 
 log() { printf 'make-http-set: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=netns-lib.sh
+. "$HERE/netns-lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, tcpdump): sudo bash $0"
 
@@ -73,54 +75,15 @@ declare -A PKG_OF=(
     [curl]=curl [wixl]=wixl [msiinfo]=msitools [msibuild]=msitools [gcab]=gcab [zip]=zip
     [unzip]=unzip [faketime]=faketime [file]=file [sha256sum]=coreutils
 )
-missing=()
-for cmd in "${!PKG_OF[@]}"; do
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG_OF[$cmd]}")
-done
+mapfile -t missing < <(lw_missing_commands)
 [ -x "$PY" ] || missing+=(python3)
 for mod in xlwt:python3-xlwt olefile:python3-olefile; do
     { [ -x "$PY" ] && "$PY" -c "import ${mod%%:*}" 2>/dev/null; } || missing+=("${mod#*:}")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+lw_install "${missing[@]}"
 
-# ---------------------------------------------------------------------------------------
-# Cleanup: background processes, namespaces, temporary directory.
-# ---------------------------------------------------------------------------------------
-TMP=""
-PIDS=()
-cleanup() {
-    local rc=$?
-    set +e
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-    for ns in "$NS_C" "$NS_S"; do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-    done
-    ip netns del "$NS_C" 2>/dev/null
-    ip netns del "$NS_S" 2>/dev/null
-    [ -n "$TMP" ] && rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-inc() { ip netns exec "$NS_C" "$@"; }   # run in the client namespace
-ins() { ip netns exec "$NS_S" "$@"; }   # run in the server namespace
-
-for ns in "$NS_C" "$NS_S"; do
-    if ip netns list | grep -qw "$ns"; then
-        log "removing leftover namespace $ns"
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-        ip netns del "$ns"
-    fi
-done
+# Namespaces left by an interrupted run go first; netns-lib.sh cleans up on exit.
+lw_remove_leftovers
 
 TMP="$(mktemp -d /tmp/lolwire-http.XXXXXX)"
 WWW="$TMP/www"      # what the server serves
@@ -771,27 +734,7 @@ EOF
 # ---------------------------------------------------------------------------------------
 # Namespaces and the veth pair.
 # ---------------------------------------------------------------------------------------
-log "creating namespaces $NS_C ($IP_C) and $NS_S ($IP_S)"
-ip netns add "$NS_C"
-ip netns add "$NS_S"
-for ns in "$NS_C" "$NS_S"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-done
-ip -n "$NS_C" link add "$IF_C" address "$MAC_C" type veth peer name "$IF_S" address "$MAC_S" netns "$NS_S"
-ip -n "$NS_C" addr add "$IP_C/24" dev "$IF_C"
-ip -n "$NS_S" addr add "$IP_S/24" dev "$IF_S"
-# No offloads: wire-sized frames only, no 64 KB GSO/GRO super-frames.
-inc ethtool -K "$IF_C" tx off rx off tso off gso off gro off >/dev/null
-ins ethtool -K "$IF_S" tx off rx off tso off gso off gro off >/dev/null
-ip -n "$NS_C" link set "$IF_C" up
-ip -n "$NS_S" link set "$IF_S" up
-for ns_if in "$NS_C:$IF_C" "$NS_S:$IF_S"; do
-    for feat in tcp-segmentation-offload generic-segmentation-offload generic-receive-offload; do
-        ip netns exec "${ns_if%%:*}" ethtool -k "${ns_if#*:}" | grep -q "^$feat: off" \
-            || die "$feat still on for ${ns_if#*:}"
-    done
-done
+lw_make_namespaces
 
 # ---------------------------------------------------------------------------------------
 # One capture: start servers, start tcpdump, run the clients, stop everything.
