@@ -11,12 +11,11 @@ Usage: community_id_check.py LOLWIRE SHARED_DIR
 import glob
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import read_zeek_log  # noqa: E402
+from zeek_conn_compare import run_lolwire_logs  # noqa: E402
 
 
 def tuples(vectors):
@@ -38,10 +37,8 @@ def main():
         seen = set()
         for pcap in pcaps:
             with tempfile.TemporaryDirectory() as td:
-                subprocess.run([lolwire, "-q", "-r", pcap, "-o", td, "--community-id-seed",
-                                str(seed)], check=True)
-                path = os.path.join(td, "conn.log")
-                rows = read_zeek_log(path) if os.path.exists(path) else []
+                rows = run_lolwire_logs(lolwire, pcap, None, td, ("conn.log",),
+                                        ["--community-id-seed", str(seed)], (0,))["conn.log"]
             for r in rows:
                 proto = int(r["ip_proto"])
                 ports = proto in (1, 6, 17, 58, 132)

@@ -11,21 +11,18 @@ worked through (the failing cases are printed).
 import argparse
 import concurrent.futures
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import read_zeek_log  # noqa: E402
+from zeek_conn_compare import run_lolwire_logs  # noqa: E402
 
 EICAR_SHA1 = "3395856ce81f2b7382dee72602f798b642f14140"
 
 
 def one(lolwire, pcap):
     with tempfile.TemporaryDirectory() as td:
-        subprocess.run([lolwire, "-q", "-r", pcap, "-o", td], capture_output=True)
-        f = os.path.join(td, "files.log")
-        rows = read_zeek_log(f) if os.path.exists(f) else []
+        rows = run_lolwire_logs(lolwire, pcap, None, td, ("files.log",))["files.log"]
     return any(r.get("sha1") == EICAR_SHA1 for r in rows)
 
 

@@ -7,12 +7,11 @@ the capture script computed from the bodies the client received).
 Usage: http_set_check.py LOLWIRE
 """
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import read_zeek_log  # noqa: E402
+from zeek_conn_compare import run_lolwire_logs  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,15 +38,6 @@ EXPECT_MIME = {
 }
 
 
-def logs(lolwire, cap, td):
-    subprocess.run([lolwire, "-q", "--seed", "1", "-r", cap, "-o", td], check=True)
-    out = {}
-    for lg in ("http.log", "files.log", "conn.log"):
-        p = os.path.join(td, lg)
-        out[lg] = read_zeek_log(p) if os.path.exists(p) else []
-    return out
-
-
 def main():
     lolwire = sys.argv[1]
     failures, checked = [], 0
@@ -56,7 +46,8 @@ def main():
     results = {}
     for cap in caps:
         with tempfile.TemporaryDirectory() as td:
-            results[cap] = logs(lolwire, os.path.join(ROOT, "pcaps", cap), td)
+            results[cap] = run_lolwire_logs(lolwire, os.path.join(ROOT, "pcaps", cap), None, td,
+                                            ("http.log", "files.log", "conn.log"), ok_codes=(0,))
     for (cap, uri), want in EXPECT_MIME.items():
         rows = [r for r in results[cap]["http.log"] if r.get("uri") == uri]
         got = rows[0].get("resp_mime_types") if rows else None

@@ -94,12 +94,14 @@ def single_trace_tests(shared, logs=("conn.log",)):
             yield r["test"], traces[0], bases if len(logs) > 1 else bases[0], bpf
 
 
-def run_lolwire_logs(lolwire, trace, bpf, outdir, logs):
-    cmd = [lolwire, "-q", "--seed", "1", "-r", trace, "-o", outdir]
+def run_lolwire_logs(lolwire, trace, bpf, outdir, logs, extra=(), ok_codes=(0, 1)):
+    """Run lolwire (--seed 1) on `trace` into `outdir`; return {log: rows} for `logs`
+    (missing logs give no rows).  An exit status outside `ok_codes` raises."""
+    cmd = [lolwire, "-q", "--seed", "1", "-r", trace, "-o", outdir, *extra]
     if bpf:
         cmd.append(bpf)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    if p.returncode not in (0, 1):
+    if p.returncode not in ok_codes:
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
     out = {}
     for lg in logs:
