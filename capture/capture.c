@@ -209,11 +209,6 @@ const char *capture_name(const struct capture *c)
     return c->name;
 }
 
-bool capture_is_live(const struct capture *c)
-{
-    return c->live;
-}
-
 bool capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped)
 {
     struct pcap_stat st;

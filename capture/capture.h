@@ -49,7 +49,6 @@ const char *capture_error(const struct capture *c);
 int capture_linktype(const struct capture *c);
 const char *capture_linktype_name(const struct capture *c);
 const char *capture_name(const struct capture *c);
-bool capture_is_live(const struct capture *c);
 
 /* Live only: packets received and dropped so far, as the kernel counts them. */
 bool capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped);

@@ -22,7 +22,6 @@
     X(pkts_ip_other, "IP packets of protocols other than TCP/UDP/ICMP")                        \
     X(pkts_tunnel, "packets decapsulated from a tunnel")                                       \
     X(pkts_tunnel_too_deep, "tunnels nested deeper than DECODE_MAX_TUNNEL_DEPTH")              \
-    X(pkts_filtered_out, "packets skipped by the capture filter")                              \
     X(frag_fragments, "IP fragments seen")                                                     \
     X(frag_reassembled, "IP datagrams reassembled from fragments")                             \
     X(frag_timeouts, "fragmented datagrams never completed (timed out or flushed)")            \

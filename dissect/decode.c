@@ -27,7 +27,6 @@ struct dstate {
     uint16_t vlan, inner_vlan;
     int depth;             /* tunnel nesting */
     struct flow *tunnel;   /* innermost enclosing tunnel connection */
-    uint32_t tunnel_id;
 };
 
 static void decode_ether(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen);
@@ -447,7 +446,6 @@ static void deliver_l4(struct dstate *s, uint8_t version, const uint8_t *src, co
     l.l4_len = l4_len;
     l.l4_caplen = min_u32(l4_caplen, l4_len);
     l.tunnel = s->tunnel;
-    l.tunnel_id = s->tunnel_id;
     decode_l4(s, &l);
 }
 
@@ -670,7 +668,7 @@ static void decode_ip(struct dstate *s, const uint8_t *p, uint32_t caplen, uint3
  * another packet.  `kind` picks the decoder for the inner bytes. */
 enum inner_kind { INNER_IP, INNER_ETHER, INNER_GRE, INNER_PPP };
 
-static void tunnel_enter(struct dstate *s, struct flow *tun, uint32_t id, enum inner_kind kind,
+static void tunnel_enter(struct dstate *s, struct flow *tun, enum inner_kind kind,
                          const uint8_t *p, uint32_t len)
 {
     if (s->depth >= DECODE_MAX_TUNNEL_DEPTH) {
@@ -681,7 +679,6 @@ static void tunnel_enter(struct dstate *s, struct flow *tun, uint32_t id, enum i
     struct dstate in = *s;
     in.depth++;
     in.tunnel = tun;
-    in.tunnel_id = id;
     in.vlan = in.inner_vlan = 0;
     lw_stats.pkts_tunnel++;
     switch (kind) {
@@ -707,11 +704,10 @@ static void decode_gre(struct dstate *s, struct flow *tun, const uint8_t *p, uin
     uint16_t flags = cur_be16(&c);
     uint16_t proto = cur_be16(&c);
     unsigned version = flags & 7;
-    uint32_t key = 0;
     if (flags & 0xc000) /* checksum present (and routing offset) */
         cur_skip(&c, 4);
     if (flags & 0x2000) /* key */
-        key = cur_be32(&c);
+        cur_skip(&c, 4);
     if (flags & 0x1000) /* sequence number */
         cur_skip(&c, 4);
     if (version == 1 && (flags & 0x0080)) /* PPTP acknowledgement */
@@ -732,7 +728,6 @@ static void decode_gre(struct dstate *s, struct flow *tun, const uint8_t *p, uin
     uint32_t off = (uint32_t)(c.p - p);
     const uint8_t *in = c.p;
     uint32_t inlen = len - off;
-    s->tunnel_id = key;
     switch (proto) {
     case ETH_IPV4:
     case ETH_IPV6:
@@ -833,7 +828,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
             return;
         flow_set_service(f, "vxlan");
         if (len > 8)
-            tunnel_enter(s, f, load_be32(p + 4) >> 8, INNER_ETHER, p + 8, len - 8);
+            tunnel_enter(s, f, INNER_ETHER, p + 8, len - 8);
         return;
     case 6081: { /* Geneve */
         if (len < 8 || (p[0] >> 6) != 0)
@@ -842,12 +837,11 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         if (len < h)
             return;
         uint16_t type = load_be16(p + 2);
-        uint32_t vni = load_be32(p + 4) >> 8;
         flow_set_service(f, "geneve");
         if (type == ETH_TEB)
-            tunnel_enter(s, f, vni, INNER_ETHER, p + h, len - h);
+            tunnel_enter(s, f, INNER_ETHER, p + h, len - h);
         else if (type == ETH_IPV4 || type == ETH_IPV6)
-            tunnel_enter(s, f, vni, INNER_IP, p + h, len - h);
+            tunnel_enter(s, f, INNER_IP, p + h, len - h);
         return;
     }
     case 2152:
@@ -855,7 +849,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         struct cursor c = cur_make(p, len);
         uint8_t fl = cur_u8(&c), type = cur_u8(&c);
         cur_skip(&c, 2);
-        uint32_t teid = cur_be32(&c);
+        cur_skip(&c, 4); /* TEID */
         if (c.err || (fl >> 5) != 1 || !(fl & 0x10))
             return;
         if (fl & 0x07) {
@@ -879,7 +873,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         if (len - off < 20 || ((p[off] >> 4) != 4 && (p[off] >> 4) != 6))
             return;
         flow_set_service(f, "gtpv1");
-        tunnel_enter(s, f, teid, INNER_IP, p + off, len - off);
+        tunnel_enter(s, f, INNER_IP, p + off, len - off);
         return;
     }
     case 4754: { /* GRE-in-UDP: the tunnel is the outer address pair, as for plain GRE */
@@ -888,7 +882,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         g.sport = g.dport = 0;
         struct flow *tf = flow_packet(s->d->flows, &g, NULL);
         if (tf)
-            tunnel_enter(s, tf, 0, INNER_GRE, p, len);
+            tunnel_enter(s, tf, INNER_GRE, p, len);
         return;
     }
     case 5072:
@@ -915,7 +909,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         flow_set_service(f, "ayiya");
         uint32_t off = (uint32_t)(c.p - p);
         if ((nh == 4 || nh == 41) && len > off)
-            tunnel_enter(s, f, 0, INNER_IP, p + off, len - off);
+            tunnel_enter(s, f, INNER_IP, p + off, len - off);
         return;
     }
 
@@ -926,7 +920,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
     f->tunnel_ok |= is_orig ? 1 : 2;
     if (f->tunnel_ok == 3)
         flow_set_service(f, "teredo");
-    tunnel_enter(s, f, 0, INNER_IP, p + off, len - off);
+    tunnel_enter(s, f, INNER_IP, p + off, len - off);
 }
 
 /* ---- transport ---------------------------------------------------------------------- */
@@ -1033,7 +1027,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
             return;
         if (l->l4_caplen < l->l4_len)
             return; /* cut by the snap length: the inner packet is incomplete */
-        tunnel_enter(s, f, 0, l->proto == 47 ? INNER_GRE : INNER_IP, l->l4, l->l4_caplen);
+        tunnel_enter(s, f, l->proto == 47 ? INNER_GRE : INNER_IP, l->l4, l->l4_caplen);
         return;
     }
     default:

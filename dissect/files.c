@@ -663,13 +663,6 @@ const char *file_fuid(const struct file_state *fs)
     return fs->info.fuid;
 }
 
-const char *file_mime(struct file_state *fs)
-{
-    if (!fs->typed)
-        try_type(fs, false);
-    return fs->mime;
-}
-
 static void hex(const uint8_t *p, unsigned n, char *out)
 {
     static const char d[] = "0123456789abcdef";

@@ -68,9 +68,8 @@ void file_gap(struct file_state *fs, uint64_t len);
 /* The file was cut off by its connection's inactivity timeout or eviction. */
 void file_timedout(struct file_state *fs);
 
-/* The file's fuid and, once known, its type (for http.log). */
+/* The file's fuid (for http.log). */
 const char *file_fuid(const struct file_state *fs);
-const char *file_mime(struct file_state *fs);
 
 /* Bytes after content decoding, when the body was content-encoded and decoded; false
  * otherwise (then the transferred length is the body's length). */

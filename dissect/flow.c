@@ -334,8 +334,6 @@ static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t
     f->ip_version = p->ip_version;
     f->vlan = p->vlan;
     f->inner_vlan = p->inner_vlan;
-    f->tunnel_id = p->tunnel_id;
-    f->icmp_one_way = one_way;
     f->first_ts = f->last_ts = p->ts;
     f->is_tunnel = p->proto == 4 || p->proto == 41 || p->proto == 47;
     uid_make(&t->rng, 'C', f->uid);
@@ -398,7 +396,6 @@ void flow_flip(struct flow *f)
     f->ep[0] = f->ep[1];
     f->ep[1] = e;
     /* History letters already written keep their case: Zeek marks the flip with '^'. */
-    f->flipped = !f->flipped;
 }
 
 /* Append a history letter: upper case for the originator. */

@@ -46,10 +46,10 @@ struct flow_ep {
     uint32_t seq_wraps;     /* times last_seq wrapped past 2^32 */
     uint32_t ack_wraps;
     uint32_t fin_seq;
-    uint32_t fin_cnt, rst_cnt, syn_cnt;
+    uint32_t fin_cnt, rst_cnt;
     uint32_t hist_last_syn, hist_last_fin, hist_last_rst;
     uint32_t hist_seen;     /* history letters already logged (bit per kind) */
-    uint32_t rxmit_cnt, gap_cnt, zero_win_cnt, bad_csum_cnt;
+    uint32_t rxmit_cnt, gap_cnt, zero_win_cnt;
     uint32_t rxmit_thresh, gap_thresh, zero_win_thresh;
     uint64_t missed_bytes;  /* bytes never seen in gaps (content gaps) */
     bool did_close;         /* this side finished (FIN or RST processed) */
@@ -74,16 +74,13 @@ struct flow {
     struct lw_addr orig_h, resp_h;
     uint16_t orig_p, resp_p;
     uint16_t vlan, inner_vlan;
-    uint32_t tunnel_id;
     uint8_t proto;
     uint8_t ip_version;
-    bool icmp_one_way;              /* ICMP type without a counterpart */
 
     int64_t first_ts, last_ts;
     struct flow_ep ep[2];           /* [0] originator, [1] responder */
     char history[FLOW_HISTORY_MAX + 1];
     uint8_t hist_len;
-    bool flipped;                   /* roles were swapped after the first packet */
     bool attempt_armed, close_armed; /* TCP timers (Zeek's attempt and close delay) */
     int64_t attempt_at, close_at;    /* when they were armed */
     bool tcp_active;                 /* left the handshake: TCP inactivity timeout applies */

@@ -50,7 +50,6 @@ struct l4pkt {
 
     bool header_only;         /* transport header unusable: create the connection only */
     struct flow *tunnel;      /* the connection this packet was tunnelled in, or NULL */
-    uint32_t tunnel_id;       /* an id of the tunnel (e.g. GRE key, VNI), for the key */
 };
 
 #endif

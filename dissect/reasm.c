@@ -18,11 +18,6 @@ struct reasm_seg {
 
 static uint64_t total_held;
 
-uint64_t reasm_total_held(void)
-{
-    return total_held;
-}
-
 void reasm_init(struct reasm *r, reasm_deliver_fn fn, void *ctx, int dir, bool keep_data)
 {
     memset(r, 0, sizeof(*r));

@@ -73,7 +73,4 @@ void reasm_flush(struct reasm *r);
 /* Free held data without delivering it. */
 void reasm_free(struct reasm *r);
 
-/* Bytes held across all streams (for the global cap and the benchmark). */
-uint64_t reasm_total_held(void);
-
 #endif

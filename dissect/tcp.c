@@ -24,7 +24,6 @@ enum {
     HIST_ACK = 1u << 5,
     HIST_MULTI = 1u << 6,
     HIST_CORRUPT = 1u << 7,
-    HIST_UDP_DATA = 1u << 3, /* flow.c uses this bit for UDP 'D' */
 };
 
 /* Sequence jumps larger than this on SYN/RST are not trusted (Zeek's TOO_LARGE_SEQ_DELTA). */
@@ -459,11 +458,6 @@ bool tcp_is_reuse(const struct flow *f, const struct l4pkt *p)
         return true;
     }
     return true;
-}
-
-bool tcp_is_closed(const struct flow *f)
-{
-    return f->close_armed;
 }
 
 /* Does the history match /^\^?S[^HAFGIQ]*R.*$/ (a SYN, then the originator's RST with

@@ -18,9 +18,6 @@ bool tcp_wants_flip(const struct l4pkt *p);
 /* A pure SYN that starts a new connection on the same 5-tuple (Zeek's IsReuse). */
 bool tcp_is_reuse(const struct flow *f, const struct l4pkt *p);
 
-/* Both sides closed or one reset: the connection lingers only tcp_close_delay. */
-bool tcp_is_closed(const struct flow *f);
-
 const char *tcp_conn_state(const struct flow *f);
 
 /* Bytes endpoint `dir` (0 originator, 1 responder) sent, from its sequence space. */

@@ -54,6 +54,6 @@ void weird_report(int64_t ts, struct flow *flow, const char *name, const char *a
     }
     if (!sink)
         return;
-    struct weird_event ev = {ts, flow, name, addl, source, -1};
+    struct weird_event ev = {ts, flow, name, addl, source};
     sink(sink_ctx, &ev);
 }

@@ -18,7 +18,6 @@ struct weird_event {
     const char *name;        /* Zeek-style weird name, e.g. "truncated_IP" */
     const char *addl;        /* extra detail or NULL */
     const char *source;      /* analyzer that saw it, e.g. "IP", "TCP", or NULL */
-    int peer_is_orig;        /* unused for now: -1 */
 };
 
 typedef void (*weird_sink_fn)(void *ctx, const struct weird_event *ev);
