@@ -80,15 +80,11 @@ static void emit_piece(struct reasm *r, uint64_t seq, const uint8_t *data, uint3
     if (end <= r->next)
         return;
     uint64_t skip = r->next > seq ? r->next - seq : 0;
-    if (!nodata && r->keep_data) {
-        if (skip < caplen)
+    if (!nodata) {
+        /* Captured bytes go to the reader (when it keeps data); a snap-length cut is a gap
+         * either way. */
+        if (r->keep_data && skip < caplen)
             r->deliver(r->ctx, r->dir, data + skip, caplen - (uint32_t)skip);
-        uint64_t have_end = seq + caplen;
-        uint64_t gap_from = have_end > r->next ? have_end : r->next;
-        if (end > gap_from)
-            emit_gap(r, end - gap_from);
-    } else if (!nodata && !r->keep_data) {
-        /* Not keeping data: in-order bytes are seen and dropped; a cut is still a gap. */
         uint64_t have_end = seq + caplen;
         uint64_t gap_from = have_end > r->next ? have_end : r->next;
         if (end > gap_from)
