@@ -76,12 +76,13 @@ static const char *proto_name(uint8_t proto)
     }
 }
 
-static void put_locality(struct logs *lg, const struct lw_addr *a)
+/* local_orig / local_resp: known only when the site's networks are configured. */
+static void put_locality(struct zlog *l, const struct site *site, const struct lw_addr *a)
 {
-    if (site_known(lg->site))
-        zl_bool(lg->conn, site_is_local(lg->site, a));
+    if (site_known(site))
+        zl_bool(l, site_is_local(site, a));
     else
-        zl_unset(lg->conn);
+        zl_unset(l);
 }
 
 void logs_conn(struct logs *lg, const struct flow *f)
@@ -109,8 +110,8 @@ void logs_conn(struct logs *lg, const struct flow *f)
         zl_count(l, flow_resp_bytes(f));
     }
     zl_cstr(l, flow_conn_state(f));
-    put_locality(lg, &f->orig_h);
-    put_locality(lg, &f->resp_h);
+    put_locality(l, lg->site, &f->orig_h);
+    put_locality(l, lg->site, &f->resp_h);
     zl_count(l, f->ep[0].missed_bytes + f->ep[1].missed_bytes);
     if (f->hist_len)
         zl_str(l, f->history, f->hist_len);
@@ -242,10 +243,7 @@ void logs_file(void *ctx, const struct flow *f, const struct file_info *fi)
     zl_cstr(l, fi->mime_type);
     zl_cstr(l, fi->filename);
     zl_interval(l, fi->last_ts - fi->ts);
-    if (site_known(lg->site))
-        zl_bool(l, site_is_local(lg->site, &f->orig_h));
-    else
-        zl_unset(l);
+    put_locality(l, lg->site, &f->orig_h);
     zl_bool(l, fi->is_orig);
     zl_count(l, fi->seen_bytes);
     if (fi->total_bytes != UINT64_MAX)
