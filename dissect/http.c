@@ -60,6 +60,7 @@ struct http_dir {
     int file_idx;        /* the file's slot in txn->files[dir], or -1 */
     struct multipart *mp; /* the body is multipart: parts become files */
     uint64_t body_len;
+    uint8_t last_body_byte; /* of a multipart body: did it end with a line break? */
     uint64_t decoded_len;
     bool decoded_len_valid;
     int64_t ts;
@@ -728,6 +729,11 @@ static void message_done(struct http_conn *h, struct http_dir *d, bool is_req)
         uint64_t len = d->body_len;
         if (d->decoded_len_valid)
             len = d->decoded_len;
+        /* Zeek reads a multipart body as MIME lines and counts each with its CRLF, so a
+         * body whose last line has no line break counts 2 bytes more; so do we, for logs
+         * that compare equal. */
+        if (d->mp && len && d->last_body_byte != '\n')
+            len += 2;
         if (is_req)
             t->req_body_len = len;
         else {
@@ -834,6 +840,16 @@ static bool parse_request(struct http_conn *h, struct http_dir *d, size_t end)
         tn = 0;
     } else {
         tn = (size_t)(lend - target); /* HTTP/0.9: no version */
+    }
+    struct http_dir *rd = &h->d[1];
+    if (!version && rd->txn && (rd->txn->tags & HTTP_TAG_NO_REQUEST) &&
+        (rd->st == ST_BODY_CL || rd->st == ST_BODY_EOF || rd->st == ST_CHUNK_SIZE ||
+         rd->st == ST_CHUNK_DATA || rd->st == ST_CHUNK_CRLF)) {
+        /* An HTTP/0.9 request while an unrequested response is still in its body: the
+         * server's next bytes are the 0.9 answer, which has no framing, not the rest of
+         * that body (Zeek: HTTP_version_mismatch). */
+        weird_report(h->last_ts, h->flow, "HTTP_version_mismatch", NULL, "HTTP");
+        message_done(h, rd, false);
     }
     struct http_txn *t = txn_new(h, d->ts);
     if (!t)
@@ -1004,8 +1020,11 @@ static void body_bytes(struct http_conn *h, struct http_dir *d, const uint8_t *p
                        int64_t ts)
 {
     d->body_len += n;
-    if (d->mp)
+    if (d->mp) {
+        if (n)
+            d->last_body_byte = p[n - 1];
         mp_feed(h, d, d == &h->d[0], p, n, ts);
+    }
     else
         file_data(d->file, p, n, ts);
 }

@@ -47,7 +47,7 @@ suite "zeek conn.log baselines" python3 tests/zeek_conn_compare.py "$BUILD/lolwi
 # Issue #3 asks for 97 %; until it is met this guards the level reached against regressions
 # (the script prints every disagreement).
 suite "zeek http.log baselines (regression floor 90%)" \
-    python3 tests/zeek_http_compare.py "$BUILD/lolwire" "$SHARED" --min-agree 90
+    python3 tests/zeek_http_compare.py "$BUILD/lolwire" "$SHARED" --min-agree 97
 suite "golden logs of pcaps/ (tests/golden)" python3 tests/golden_check.py "$BUILD/lolwire"
 suite "http capture set (types by bytes, hashes)" python3 tests/http_set_check.py "$BUILD/lolwire"
 suite "http-evader (regression floor 345 of 501)" \

@@ -243,7 +243,12 @@ static void test_multipart_every_chunk_size(void **state)
         parts[0] = '\0';
         files_set_sink(on_part, NULL);
         const char *txns = run(req, rq, resp, sizeof(resp) - 1, c);
-        assert_non_null(strstr(txns, "1 POST /up h - 200"));
+        /* request_body_len as Zeek counts a multipart body: MIME lines each with its CRLF,
+         * so the unterminated "epilogue" line adds 2 */
+        char head[64];
+        snprintf(head, sizeof(head), "1 POST /up h - 200 %zu 0 ", sizeof(body) - 1 + 2);
+        if (!strstr(txns, head))
+            fail_msg("chunk size %zu: %s\n   want %s", c, txns, head);
         if (c == 0)
             snprintf(first, sizeof(first), "%s", parts);
         else if (strcmp(parts, first) != 0)
@@ -253,6 +258,28 @@ static void test_multipart_every_chunk_size(void **state)
     assert_string_equal(first, want);
 }
 
+static void test_http09_after_unrequested_reply(void **state)
+{
+    /* A response nobody asked for declares a 4-byte body; before any of it arrives the
+     * client sends an HTTP/0.9 request.  What the server sends next answers that request
+     * (0.9 answers run to the close), so the first response ends with an empty body. */
+    static struct flow f;
+    memset(&f, 0, sizeof(f));
+    slen = 0;
+    summary[0] = '\0';
+    http_set_sink(on_txn, NULL);
+    struct http_conn *h = http_new(&f);
+    static const char r1[] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n";
+    static const char q[] = "GET /\r\n\r\n";
+    static const char r2[] = "this is too much.\r\n";
+    http_data(h, false, (const uint8_t *)r1, sizeof(r1) - 1, 1);
+    http_data(h, true, (const uint8_t *)q, sizeof(q) - 1, 2);
+    http_data(h, false, (const uint8_t *)r2, sizeof(r2) - 1, 3);
+    http_free(h, 4);
+    assert_string_equal(summary, "1 - - - - 200 0 0 -|"
+                                 "2 GET / - - 0 0 19 text/plain|");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_close_delimited), cmocka_unit_test(test_gzip_body),
         cmocka_unit_test(test_malformed_survives), cmocka_unit_test(test_body_cut_by_timeout),
         cmocka_unit_test(test_multipart_every_chunk_size),
+        cmocka_unit_test(test_http09_after_unrequested_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
