@@ -187,6 +187,7 @@ int main(int argc, char **argv)
     weird_set_sink(logs_weird, &logs);
     http_set_sink(logs_http, &logs);
     files_set_sink(logs_file, &logs);
+    tls_set_sink(logs_ssl, &logs);
     files_seed(opt.seed, opt.seeded);
 
     struct flow_config fc = {
@@ -258,6 +259,7 @@ int main(int argc, char **argv)
     weird_set_sink(NULL, NULL);
     http_set_sink(NULL, NULL);
     files_set_sink(NULL, NULL);
+    tls_set_sink(NULL, NULL);
     bool logs_ok = logs_close(&logs);
 
     if (!opt.quiet)

@@ -63,6 +63,17 @@
 /* Headers of one multipart part (filename, range): kept up to this size. */
 #define HTTP_MAX_PART_HEADER 1024
 
+/* A TCP connection that is neither HTTP nor TLS from its first bytes is watched this
+ * long for a STARTTLS upgrade (a ClientHello later in the stream), then let go. */
+#define STREAM_PROBE_BYTES (16u << 10)
+
+/* TLS: bytes of one handshake message held until it is whole (a certificate chain is the
+ * largest: real ones stay under 20 KiB, test servers send 350 KiB).  A larger message is
+ * skipped (its history letter kept, its contents not read: a weird and a count). */
+#define TLS_MAX_HANDSHAKE (1u << 20)
+/* ...and across all connections: past it, large messages are skipped, not held. */
+#define TLS_MAX_TOTAL_HELD (64ull << 20)
+
 /* Weird log: how many times one weird name is logged without a connection before
  * only every 1000th is (the counter keeps the true total). */
 #define WEIRD_FLOWLESS_SAMPLE 100

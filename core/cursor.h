@@ -64,6 +64,15 @@ static inline uint16_t cur_le16(struct cursor *c)
     return v;
 }
 
+static inline uint32_t cur_be24(struct cursor *c)
+{
+    if (!cur_need(c, 3))
+        return 0;
+    uint32_t v = ((uint32_t)c->p[0] << 16) | ((uint32_t)c->p[1] << 8) | c->p[2];
+    c->p += 3;
+    return v;
+}
+
 static inline uint32_t cur_be32(struct cursor *c)
 {
     if (!cur_need(c, 4))

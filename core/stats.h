@@ -43,6 +43,11 @@
     X(http_limits, "HTTP header blocks or lines over a limit")                                \
     X(http_files_not_logged, "HTTP files past HTTP_MAX_FILES in one message (analysed, not listed)") \
     X(http_header_bytes_held, "bytes of HTTP header buffers allocated now")                   \
+    X(tls_connections, "TLS connections parsed")                                              \
+    X(tls_bad_records, "TLS streams abandoned at a record that is not TLS")                  \
+    X(tls_bad_certs, "server certificates that did not decode")                             \
+    X(tls_limits, "TLS handshake messages skipped: over TLS_MAX_HANDSHAKE or the global cap") \
+    X(tls_handshake_bytes_held, "bytes of TLS handshake buffers allocated now")              \
     X(files_seen, "files (bodies) analysed")                                                   \
     X(files_decode_failed, "bodies whose content encoding could not be decoded")               \
     X(files_decode_unsupported, "bodies in a content encoding lolwire cannot undo (br, lzma...)") \

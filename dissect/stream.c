@@ -4,14 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/stats.h"
 #include "dissect/flow.h"
 #include "dissect/http.h"
 #include "dissect/reasm.h"
 #include "dissect/tcp.h"
+#include "dissect/tls.h"
 #include "dissect/weird.h"
 
-enum app { APP_UNDECIDED = 0, APP_HTTP, APP_NONE };
+enum app { APP_UNDECIDED = 0, APP_HTTP, APP_TLS, APP_PROBE, APP_NONE };
 
 #define SNIFF_BYTES 32
 
@@ -20,9 +22,11 @@ struct stream {
     struct reasm r[2];         /* [0] originator's bytes, [1] responder's */
     enum app app;
     struct http_conn *http;
+    struct tls_conn *tls;
     uint8_t sniff[2][SNIFF_BYTES];
     uint8_t sniff_len[2];
-    bool orig_not_http;        /* the client's first bytes were not HTTP */
+    bool orig_unknown;         /* the client's first bytes were not recognised */
+    uint32_t probed;           /* bytes watched for a STARTTLS upgrade */
     int64_t ts;                /* time of the packet being processed */
     bool flushing;
 };
@@ -37,6 +41,45 @@ static void app_data(struct stream *s, int dir, const uint8_t *data, uint32_t le
 {
     if (s->app == APP_HTTP)
         http_data(s->http, dir == 0, data, len, s->ts);
+    else if (s->app == APP_TLS)
+        tls_data(s->tls, dir == 0, data, len, s->ts);
+}
+
+static void give_up(struct stream *s)
+{
+    s->app = APP_NONE;
+    reasm_drop_data(&s->r[0]);
+    reasm_drop_data(&s->r[1]);
+}
+
+static bool start_app(struct stream *s, enum app app)
+{
+    s->app = app;
+    if (app == APP_HTTP)
+        s->http = http_new(s->f);
+    else
+        s->tls = tls_new(s->f);
+    if (!s->http && !s->tls) {
+        give_up(s);
+        return false;
+    }
+    return true;
+}
+
+/* A connection that is neither HTTP nor TLS from its first bytes may still switch to TLS
+ * (STARTTLS in SMTP, IMAP, POP3, XMPP, IRC, LDAP, FTP...): its first STREAM_PROBE_BYTES
+ * are watched for a ClientHello at the start of a client slice, then it is let go. */
+static void probe(struct stream *s, int dir, const uint8_t *data, uint32_t len)
+{
+    bool more;
+    if (dir == 0 && tls_sniff(data, len, true, &more)) {
+        if (start_app(s, APP_TLS))
+            tls_data(s->tls, true, data, len, s->ts);
+        return;
+    }
+    s->probed += len;
+    if (s->probed > STREAM_PROBE_BYTES)
+        give_up(s);
 }
 
 /* Decide the protocol from the first bytes of either side. */
@@ -48,33 +91,31 @@ static void decide(struct stream *s, int dir, const uint8_t *data, uint32_t len)
     memcpy(sb + have, data, k);
     have = (uint8_t)(have + k);
     s->sniff_len[dir] = have;
-    bool more;
-    bool is_http = http_sniff(sb, have, dir == 0, &more);
-    if (more && have < SNIFF_BYTES)
+    bool more_h, more_t;
+    bool is_tls = tls_sniff(sb, have, dir == 0, &more_t);
+    bool is_http = !is_tls && http_sniff(sb, have, dir == 0, &more_h);
+    if (!is_tls && !is_http && (more_t || more_h) && have < SNIFF_BYTES)
         return; /* wait for a few more bytes (they are kept in sniff[]) */
-    if (!is_http && dir == 0 && !s->orig_not_http && s->sniff_len[1] == 0) {
+    if (!is_tls && !is_http && dir == 0 && !s->orig_unknown && s->sniff_len[1] == 0) {
         /* A client that does not speak HTTP may still get an HTTP answer (a malformed
          * request to a web server): let the server's first bytes decide. */
-        s->orig_not_http = true;
-        reasm_drop_data(&s->r[0]);
+        s->orig_unknown = true;
         return;
     }
-    if (!is_http) {
-        s->app = APP_NONE;
-        reasm_drop_data(&s->r[0]);
-        reasm_drop_data(&s->r[1]);
+    if (!is_tls && !is_http) {
+        /* Neither: watch for a STARTTLS upgrade for a while. */
+        s->app = APP_PROBE;
+        probe(s, dir, data, len);
         return;
     }
-    s->app = APP_HTTP;
-    s->http = http_new(s->f);
-    if (!s->http) {
-        s->app = APP_NONE;
+    if (!start_app(s, is_tls ? APP_TLS : APP_HTTP))
         return;
-    }
+    if (s->orig_unknown && s->app == APP_HTTP)
+        http_skip_requests(s->http);
     /* Replay the bytes held while deciding (they include this slice's first k bytes). */
-    http_data(s->http, dir == 0, sb, have, s->ts);
+    app_data(s, dir, sb, have);
     if (len > k)
-        http_data(s->http, dir == 0, data + k, len - k, s->ts);
+        app_data(s, dir, data + k, len - k);
 }
 
 static void on_bytes(void *ctx, int dir, const uint8_t *data, uint32_t len)
@@ -98,17 +139,22 @@ static void on_bytes(void *ctx, int dir, const uint8_t *data, uint32_t len)
         }
         if (s->app == APP_HTTP)
             http_gap(s->http, dir == 0, len);
+        else if (s->app == APP_TLS)
+            tls_gap(s->tls, dir == 0, len);
         return;
     }
-    if (s->app == APP_UNDECIDED) {
-        if (dir == 0 && s->orig_not_http)
+    switch (s->app) {
+    case APP_UNDECIDED:
+        if (dir == 0 && s->orig_unknown)
             return; /* waiting for the server to decide */
         decide(s, dir, data, len);
-        if (s->app == APP_HTTP && s->orig_not_http)
-            http_skip_requests(s->http);
         return;
+    case APP_PROBE:
+        probe(s, dir, data, len);
+        return;
+    default:
+        app_data(s, dir, data, len);
     }
-    app_data(s, dir, data, len);
 }
 
 static struct stream *stream_get(struct flow *f)
@@ -162,6 +208,8 @@ void stream_end(struct flow *f)
     reasm_free(&s->r[1]);
     if (s->http)
         http_free(s->http, f->last_ts);
+    if (s->tls)
+        tls_free(s->tls, f->last_ts);
     free(s);
     f->stream = NULL;
 }

@@ -53,6 +53,19 @@ static const struct zl_field files_fields[] = {
 };
 static const struct zl_schema files_schema = {"files", files_fields, ARRAY_LEN(files_fields)};
 
+static const struct zl_field ssl_fields[] = {
+    {"ts", ZL_TIME},            {"uid", ZL_STRING},         {"id.orig_h", ZL_ADDR},
+    {"id.orig_p", ZL_PORT},     {"id.resp_h", ZL_ADDR},     {"id.resp_p", ZL_PORT},
+    {"version", ZL_STRING},     {"cipher", ZL_STRING},      {"curve", ZL_STRING},
+    {"server_name", ZL_STRING}, {"resumed", ZL_BOOL},       {"last_alert", ZL_STRING},
+    {"next_protocol", ZL_STRING}, {"established", ZL_BOOL}, {"ssl_history", ZL_STRING},
+    {"cert_chain_fps", ZL_VECTOR_STRING}, {"client_cert_chain_fps", ZL_VECTOR_STRING},
+    {"sni_matches_cert", ZL_BOOL}, {"subject", ZL_STRING},  {"issuer", ZL_STRING},
+    {"ja3", ZL_STRING},         {"ja3s", ZL_STRING},        {"ja4", ZL_STRING},
+    {"community_id", ZL_STRING},
+};
+static const struct zl_schema ssl_schema = {"ssl", ssl_fields, ARRAY_LEN(ssl_fields)};
+
 bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site)
 {
     struct zlog_options o = {dir, json};
@@ -62,7 +75,8 @@ bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *s
     lg->weird = zlog_new(&o, &weird_schema);
     lg->http = zlog_new(&o, &http_schema);
     lg->files = zlog_new(&o, &files_schema);
-    return lg->conn && lg->weird && lg->http && lg->files;
+    lg->ssl = zlog_new(&o, &ssl_schema);
+    return lg->conn && lg->weird && lg->http && lg->files && lg->ssl;
 }
 
 static const char *proto_name(uint8_t proto)
@@ -264,6 +278,47 @@ void logs_file(void *ctx, const struct flow *f, const struct file_info *fi)
     zl_end(l);
 }
 
+/* A vector of fingerprints: Zeek writes an empty vector as (empty). */
+static void put_fps(struct zlog *l, const char (*fps)[65], unsigned n)
+{
+    zl_set_begin(l);
+    for (unsigned i = 0; i < n; i++)
+        zl_set_item(l, fps[i], strlen(fps[i]));
+    zl_set_end(l);
+}
+
+void logs_ssl(void *ctx, const struct flow *f, const struct tls_info *t)
+{
+    struct logs *lg = ctx;
+    struct zlog *l = lg->ssl;
+    char buf[32];
+    zl_begin(l);
+    zl_time(l, t->ts);
+    put_id(l, f);
+    zl_cstr(l, t->version ? tls_version_name(t->version, buf, sizeof(buf)) : NULL);
+    zl_cstr(l, t->has_cipher ? tls_cipher_name(t->cipher, buf, sizeof(buf)) : NULL);
+    zl_cstr(l, t->has_curve ? tls_group_name(t->curve, buf, sizeof(buf)) : NULL);
+    zl_cstr(l, t->server_name);
+    zl_bool(l, t->resumed);
+    zl_cstr(l, t->last_alert >= 0 ? tls_alert_name(t->last_alert, buf, sizeof(buf)) : NULL);
+    zl_cstr(l, t->next_protocol);
+    zl_bool(l, t->established);
+    zl_str(l, t->history, t->hist_len);
+    put_fps(l, t->cert_fps, t->ncerts);
+    put_fps(l, t->client_cert_fps, t->nclient_certs);
+    if (t->sni_matches_cert >= 0)
+        zl_bool(l, t->sni_matches_cert == 1);
+    else
+        zl_unset(l);
+    zl_cstr(l, t->subject);
+    zl_cstr(l, t->issuer);
+    zl_cstr(l, t->ja3[0] ? t->ja3 : NULL);
+    zl_cstr(l, t->ja3s[0] ? t->ja3s : NULL);
+    zl_cstr(l, t->ja4[0] ? t->ja4 : NULL);
+    zl_cstr(l, f->community_id);
+    zl_end(l);
+}
+
 void logs_weird(void *ctx, const struct weird_event *ev)
 {
     struct logs *lg = ctx;
@@ -292,7 +347,7 @@ void logs_weird(void *ctx, const struct weird_event *ev)
 bool logs_close(struct logs *lg)
 {
     bool ok = true;
-    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files};
+    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl};
     for (size_t i = 0; i < ARRAY_LEN(all); i++) {
         if (!all[i])
             continue;

@@ -9,6 +9,7 @@
 #include "dissect/files.h"
 #include "dissect/flow.h"
 #include "dissect/http.h"
+#include "dissect/tls.h"
 #include "dissect/weird.h"
 #include "output/zeeklog.h"
 
@@ -17,6 +18,7 @@ struct logs {
     struct zlog *weird;
     struct zlog *http;
     struct zlog *files;
+    struct zlog *ssl;
     const struct site *site;
 };
 
@@ -34,6 +36,9 @@ void logs_http(void *ctx, const struct flow *f, const struct http_txn *t);
 
 /* Write a finished file to files.log (a file_sink_fn). */
 void logs_file(void *ctx, const struct flow *f, const struct file_info *fi);
+
+/* Write a TLS connection to ssl.log (a tls_sink_fn). */
+void logs_ssl(void *ctx, const struct flow *f, const struct tls_info *t);
 
 /* Close every log; returns false (with a message on stderr) if a write failed. */
 bool logs_close(struct logs *lg);
