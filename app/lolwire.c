@@ -188,6 +188,12 @@ int main(int argc, char **argv)
     http_set_sink(logs_http, &logs);
     files_set_sink(logs_file, &logs);
     tls_set_sink(logs_ssl, &logs);
+    classify_set_quic_sink(logs_quic, &logs);
+    if (!classify_init()) {
+        logs_close(&logs);
+        options_free(&opt);
+        return 1;
+    }
     files_seed(opt.seed, opt.seeded);
 
     struct flow_config fc = {
@@ -260,6 +266,8 @@ int main(int argc, char **argv)
     http_set_sink(NULL, NULL);
     files_set_sink(NULL, NULL);
     tls_set_sink(NULL, NULL);
+    classify_set_quic_sink(NULL, NULL);
+    classify_shutdown();
     bool logs_ok = logs_close(&logs);
 
     if (!opt.quiet)

@@ -74,6 +74,11 @@
 /* ...and across all connections: past it, large messages are skipped, not held. */
 #define TLS_MAX_TOTAL_HELD (64ull << 20)
 
+/* nDPI: packets of a connection shown to it before it must decide (ndpiReader's
+ * defaults); then its state is freed. */
+#define CLASSIFY_MAX_TCP_PKTS 80
+#define CLASSIFY_MAX_UDP_PKTS 24
+
 /* Weird log: how many times one weird name is logged without a connection before
  * only every 1000th is (the counter keeps the true total). */
 #define WEIRD_FLOWLESS_SAMPLE 100

@@ -48,6 +48,8 @@
     X(tls_bad_certs, "server certificates that did not decode")                             \
     X(tls_limits, "TLS handshake messages skipped: over TLS_MAX_HANDSHAKE or the global cap") \
     X(tls_handshake_bytes_held, "bytes of TLS handshake buffers allocated now")              \
+    X(classify_flows, "connections shown to nDPI")                                           \
+    X(classify_decided, "connections nDPI named")                                             \
     X(files_seen, "files (bodies) analysed")                                                   \
     X(files_decode_failed, "bodies whose content encoding could not be decoded")               \
     X(files_decode_unsupported, "bodies in a content encoding lolwire cannot undo (br, lzma...)") \

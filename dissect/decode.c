@@ -426,9 +426,11 @@ void decode_packet(struct decoder *d, const struct packet *pkt)
  * 16-byte addresses; lengths are the transport's, on the wire and captured. */
 static void deliver_l4(struct dstate *s, uint8_t version, const uint8_t *src, const uint8_t *dst,
                        uint8_t proto, uint32_t ip_len, const uint8_t *l4, uint32_t l4_len,
-                       uint32_t l4_caplen)
+                       uint32_t l4_caplen, const uint8_t *ip)
 {
     struct l4pkt l = {0};
+    l.ip = ip;
+    l.ip_caplen = ip ? (uint32_t)(l4 - ip) + min_u32(l4_caplen, l4_len) : 0;
     l.ts = s->ts;
     if (version == 4) {
         addr_from_v4(&l.src, src);
@@ -454,7 +456,7 @@ static void ipv4_deliver(struct dstate *s, const uint8_t *ip, uint32_t hlen, uin
                          uint32_t caplen, uint8_t proto)
 {
     deliver_l4(s, 4, ip + 12, ip + 16, proto, total, ip + hlen, total - hlen,
-               caplen > hlen ? caplen - hlen : 0);
+               caplen > hlen ? caplen - hlen : 0, ip);
 }
 
 static void decode_ipv4(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
@@ -636,11 +638,11 @@ static void decode_ipv6(struct dstate *s, const uint8_t *p, uint32_t caplen, uin
         /* Reassembled: the first fragment's headers through the fragment header, then
          * the payload; the upper-layer protocol comes from the fragment header. */
         deliver_l4(s, 6, dgram + 8, dgram + 24, key.next_proto, dlen, dgram + dhlen,
-                   dlen - dhlen, dlen - dhlen);
+                   dlen - dhlen, dlen - dhlen, NULL); /* reassembled: not shown to nDPI */
         return;
     }
 
-    deliver_l4(s, 6, p + 8, p + 24, nh, total, p + off, total - off, cap - off);
+    deliver_l4(s, 6, p + 8, p + 24, nh, total, p + off, total - off, cap - off, p);
 }
 
 static void decode_ip(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
@@ -826,7 +828,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
     case 4789: /* VXLAN: flags(1) reserved(3) VNI(3) reserved(1) */
         if (len < 8 || !(p[0] & 0x08))
             return;
-        flow_set_service(f, "vxlan");
+        flow_add_service(f, "vxlan");
         if (len > 8)
             tunnel_enter(s, f, INNER_ETHER, p + 8, len - 8);
         return;
@@ -837,7 +839,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         if (len < h)
             return;
         uint16_t type = load_be16(p + 2);
-        flow_set_service(f, "geneve");
+        flow_add_service(f, "geneve");
         if (type == ETH_TEB)
             tunnel_enter(s, f, INNER_ETHER, p + h, len - h);
         else if (type == ETH_IPV4 || type == ETH_IPV6)
@@ -872,7 +874,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         uint32_t off = (uint32_t)(c.p - p);
         if (len - off < 20 || ((p[off] >> 4) != 4 && (p[off] >> 4) != 6))
             return;
-        flow_set_service(f, "gtpv1");
+        flow_add_service(f, "gtpv1");
         tunnel_enter(s, f, INNER_IP, p + off, len - off);
         return;
     }
@@ -906,7 +908,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         cur_skip(&c, (size_t)(sig >> 4) * 4);
         if (c.err || (op & 0x0f) != 1) /* only "forward" carries packets */
             return;
-        flow_set_service(f, "ayiya");
+        flow_add_service(f, "ayiya");
         uint32_t off = (uint32_t)(c.p - p);
         if ((nh == 4 || nh == 41) && len > off)
             tunnel_enter(s, f, INNER_IP, p + off, len - off);
@@ -919,7 +921,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         return;
     f->tunnel_ok |= is_orig ? 1 : 2;
     if (f->tunnel_ok == 3)
-        flow_set_service(f, "teredo");
+        flow_add_service(f, "teredo");
     tunnel_enter(s, f, INNER_IP, p + off, len - off);
 }
 

@@ -183,8 +183,10 @@ static void flow_end(struct flow_table *t, struct flow *f)
 {
     if (f->stream)
         stream_end(f); /* application logs first, as Zeek writes them before conn.log */
+    classify_end(f);
     if (t->cfg.on_end && !f->is_tunnel)
         t->cfg.on_end(t->cfg.ctx, f);
+    classify_free(f);
     lw_stats.flows_logged += !f->is_tunnel;
     bucket_unlink(t, f);
     list_remove(&t->cls[f->tclass], f);
@@ -499,6 +501,7 @@ struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_o
         break;
     }
     }
+    classify_packet(f, p, is_orig);
 
     if (is_orig_out)
         *is_orig_out = is_orig;
@@ -557,10 +560,38 @@ void flow_table_free(struct flow_table *t)
     free(t);
 }
 
-void flow_set_service(struct flow *f, const char *service)
+void flow_add_service(struct flow *f, const char *service)
 {
-    if (!f->service)
-        f->service = service;
+    for (unsigned i = 0; i < f->nservices; i++)
+        if (strcmp(f->services[i], service) == 0)
+            return;
+    if (f->nservices < FLOW_MAX_SERVICES)
+        f->services[f->nservices++] = service;
+}
+
+const char *flow_services(const struct flow *f, char *buf, size_t n)
+{
+    const char *v[FLOW_MAX_SERVICES];
+    unsigned k = f->nservices;
+    memcpy(v, f->services, k * sizeof(v[0]));
+    for (unsigned i = 1; i < k; i++) /* insertion sort: Zeek prints the set sorted */
+        for (unsigned j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+            const char *x = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = x;
+        }
+    size_t len = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < k; i++) {
+        size_t sl = strlen(v[i]);
+        if (len + sl + 2 > n)
+            break;
+        if (len)
+            buf[len++] = ',';
+        memcpy(buf + len, v[i], sl + 1);
+        len += sl;
+    }
+    return buf;
 }
 
 bool flow_weird_first(struct flow *f, const char *name)

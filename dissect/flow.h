@@ -18,6 +18,7 @@
 
 #include "core/addr.h"
 #include "core/util.h"
+#include "dissect/classify.h"
 #include "dissect/packet.h"
 
 /* TCP endpoint states, as Zeek's TCP_Endpoint. */
@@ -62,6 +63,10 @@ struct flow_ep {
 #define FLOW_TUNNEL_PARENTS 6
 /* Tunnel changes recorded before history gets an 'X' (Tunnel::max_changes_per_connection). */
 #define FLOW_MAX_TUNNEL_CHANGES 5
+/* Services (Zeek analyzer names) a connection can carry: "smtp,ssl", "http,ssl"... */
+#define FLOW_MAX_SERVICES 4
+
+struct ndpi_flow_struct;
 
 struct flow {
     /* table links */
@@ -94,11 +99,14 @@ struct flow {
     uint8_t ntunnel_parents;
     uint8_t tunnel_changes;
     char encap[FLOW_UID_LEN];
-    const char *service;            /* Zeek service name, or NULL */
+    const char *services[FLOW_MAX_SERVICES]; /* Zeek service names (string literals) */
+    uint8_t nservices;
     bool is_tunnel;                 /* an IP-in-IP / GRE tunnel: tunnel, not conn, row */
     uint8_t tunnel_ok;              /* directions that sent valid tunnel packets (bits) */
 
     struct stream *stream;          /* TCP payload path (stream.c), or NULL */
+    struct ndpi_flow_struct *ndpi;  /* nDPI state while it is deciding, or NULL */
+    struct classify_result cls;     /* what nDPI said (classify.c) */
     const char *weirds[FLOW_WEIRDS_TRACKED];
     uint8_t nweirds;
 };
@@ -140,8 +148,12 @@ void flow_flush(struct flow_table *t);
 void flow_table_free(struct flow_table *t);
 uint64_t flow_table_count(const struct flow_table *t);
 
-/* Name the connection's service (Zeek names: "http", "ssl", "dns", "vxlan"...). */
-void flow_set_service(struct flow *f, const char *service);
+/* Add a service to the connection (Zeek names: "http", "ssl", "dns", "vxlan"...; a
+ * string literal, kept by pointer).  Repeats are ignored. */
+void flow_add_service(struct flow *f, const char *service);
+
+/* conn.log's `service`: the names sorted and comma-joined into `buf` ("" if none). */
+const char *flow_services(const struct flow *f, char *buf, size_t n);
 
 /* True the first time `name` is reported on `f` (weird de-duplication). */
 bool flow_weird_first(struct flow *f, const char *name);

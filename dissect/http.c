@@ -854,7 +854,7 @@ static bool parse_request(struct http_conn *h, struct http_dir *d, size_t end)
     struct http_txn *t = txn_new(h, d->ts);
     if (!t)
         return false;
-    flow_set_service(h->flow, "http");
+    flow_add_service(h->flow, "http");
     t->req_seen = true;
     d->txn = t;
     t->method = dup_cap(l.p, (size_t)(sp1 - l.p), 64);
@@ -926,7 +926,7 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
         buf_reset(d);
         return true;
     }
-    flow_set_service(h->flow, "http");
+    flow_add_service(h->flow, "http");
     t->status_code = (uint16_t)code;
     t->has_status = has_code;
     set_field(&t->status_msg, reason, rn, HTTP_MAX_FIELD);
@@ -1164,6 +1164,11 @@ struct http_conn *http_new(struct flow *f)
     if (h)
         h->flow = f;
     return h;
+}
+
+bool http_is_tunnel(const struct http_conn *h)
+{
+    return h->d[1].st == ST_TUNNEL;
 }
 
 void http_skip_requests(struct http_conn *h)

@@ -70,6 +70,10 @@ void http_eof(struct http_conn *h, bool is_orig, int64_t ts);
 /* The connection is over: report what is pending and free everything. */
 void http_free(struct http_conn *h, int64_t ts);
 
+/* True once a CONNECT (2xx) or an Upgrade (101) made the connection a tunnel: the bytes
+ * that follow are another protocol's. */
+bool http_is_tunnel(const struct http_conn *h);
+
 /* True when `p` (at least `len` bytes) begins like an HTTP request or response; used to
  * recognise HTTP on any port.  `*need_more` is set when `len` is too short to tell. */
 bool http_sniff(const uint8_t *p, size_t len, bool is_orig, bool *need_more);

@@ -38,6 +38,8 @@ struct l4pkt {
     uint32_t l4_len;          /* transport header + payload, per the IP header */
     uint32_t l4_caplen;       /* of which captured */
     const uint8_t *l4;        /* transport header */
+    const uint8_t *ip;        /* the IP header (for nDPI), and its captured length */
+    uint32_t ip_caplen;
 
     /* Filled by the transport decoders. */
     uint32_t payload_len;     /* application bytes, per the headers */

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/config.h"
 #include "core/stats.h"
@@ -27,6 +28,7 @@ struct stream {
     uint8_t sniff_len[2];
     bool orig_unknown;         /* the client's first bytes were not recognised */
     uint32_t probed;           /* bytes watched for a STARTTLS upgrade */
+    uint8_t line_state;        /* line protocol clues (see line_protocol) */
     int64_t ts;                /* time of the packet being processed */
     bool flushing;
 };
@@ -39,10 +41,58 @@ static bool clean(const struct flow_ep *e)
 
 static void app_data(struct stream *s, int dir, const uint8_t *data, uint32_t len)
 {
-    if (s->app == APP_HTTP)
+    if (s->app == APP_HTTP) {
         http_data(s->http, dir == 0, data, len, s->ts);
-    else if (s->app == APP_TLS)
+        if (http_is_tunnel(s->http) && !s->tls) {
+            /* CONNECT or Upgrade: what follows is another protocol, recognised afresh
+             * (TLS through a proxy, SMTP through a CONNECT...). */
+            s->app = APP_UNDECIDED;
+            s->sniff_len[0] = s->sniff_len[1] = 0;
+            s->orig_unknown = false;
+        }
+    } else if (s->app == APP_TLS) {
         tls_data(s->tls, dir == 0, data, len, s->ts);
+    }
+}
+
+/* Line-based protocols Zeek names in conn.log, by their first lines (what its DPD
+ * signatures look for): the server's greeting, confirmed by the client's first command
+ * where greetings are shared (SMTP and FTP both say 220). */
+enum { LP_220 = 1, LP_DONE = 2 };
+
+static bool starts(const uint8_t *p, uint32_t n, const char *s)
+{
+    size_t k = strlen(s);
+    return n >= k && strncasecmp((const char *)p, s, k) == 0;
+}
+
+static void line_protocol(struct stream *s, int dir, const uint8_t *p, uint32_t n)
+{
+    if (s->line_state & LP_DONE)
+        return;
+    const char *svc = NULL;
+    if (dir == 1) {
+        if (starts(p, n, "+OK"))
+            svc = "pop3";
+        else if (starts(p, n, "* OK") || starts(p, n, "* PREAUTH"))
+            svc = "imap";
+        else if (starts(p, n, "220"))
+            s->line_state |= LP_220;
+        else if (n > 1 && p[0] == ':' && memchr(p, ' ', n))
+            svc = "irc";
+    } else {
+        if ((s->line_state & LP_220) && (starts(p, n, "EHLO ") || starts(p, n, "HELO ")))
+            svc = "smtp";
+        else if ((s->line_state & LP_220) && (starts(p, n, "USER ") || starts(p, n, "AUTH ") ||
+                                              starts(p, n, "FEAT") || starts(p, n, "SYST")))
+            svc = "ftp";
+        else if (starts(p, n, "<?xml") || starts(p, n, "<stream:stream"))
+            svc = "xmpp";
+    }
+    if (svc) {
+        flow_add_service(s->f, svc);
+        s->line_state |= LP_DONE;
+    }
 }
 
 static void give_up(struct stream *s)
@@ -72,6 +122,7 @@ static bool start_app(struct stream *s, enum app app)
 static void probe(struct stream *s, int dir, const uint8_t *data, uint32_t len)
 {
     bool more;
+    line_protocol(s, dir, data, len);
     if (dir == 0 && tls_sniff(data, len, true, &more)) {
         if (start_app(s, APP_TLS))
             tls_data(s->tls, true, data, len, s->ts);

@@ -1051,7 +1051,7 @@ struct tls_conn *tls_new(struct flow *f)
     c->flow = f;
     c->info.last_alert = -1;
     c->info.sni_matches_cert = -1;
-    flow_set_service(f, "ssl");
+    flow_add_service(f, "ssl");
     lw_stats.tls_connections++;
     return c;
 }

@@ -12,7 +12,8 @@ static const struct zl_field conn_fields[] = {
     {"local_orig", ZL_BOOL},   {"local_resp", ZL_BOOL},    {"missed_bytes", ZL_COUNT},
     {"history", ZL_STRING},    {"orig_pkts", ZL_COUNT},    {"orig_ip_bytes", ZL_COUNT},
     {"resp_pkts", ZL_COUNT},   {"resp_ip_bytes", ZL_COUNT}, {"tunnel_parents", ZL_SET_STRING},
-    {"ip_proto", ZL_COUNT},    {"community_id", ZL_STRING},
+    {"ip_proto", ZL_COUNT},    {"community_id", ZL_STRING},  {"app", ZL_STRING},
+    {"app_risks", ZL_SET_STRING},
 };
 static const struct zl_schema conn_schema = {"conn", conn_fields, ARRAY_LEN(conn_fields)};
 
@@ -66,6 +67,14 @@ static const struct zl_field ssl_fields[] = {
 };
 static const struct zl_schema ssl_schema = {"ssl", ssl_fields, ARRAY_LEN(ssl_fields)};
 
+static const struct zl_field quic_fields[] = {
+    {"ts", ZL_TIME},            {"uid", ZL_STRING},       {"id.orig_h", ZL_ADDR},
+    {"id.orig_p", ZL_PORT},     {"id.resp_h", ZL_ADDR},   {"id.resp_p", ZL_PORT},
+    {"version", ZL_STRING},     {"server_name", ZL_STRING}, {"client_protocol", ZL_STRING},
+    {"community_id", ZL_STRING},
+};
+static const struct zl_schema quic_schema = {"quic", quic_fields, ARRAY_LEN(quic_fields)};
+
 bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site)
 {
     struct zlog_options o = {dir, json};
@@ -76,7 +85,8 @@ bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *s
     lg->http = zlog_new(&o, &http_schema);
     lg->files = zlog_new(&o, &files_schema);
     lg->ssl = zlog_new(&o, &ssl_schema);
-    return lg->conn && lg->weird && lg->http && lg->files && lg->ssl;
+    lg->quic = zlog_new(&o, &quic_schema);
+    return lg->conn && lg->weird && lg->http && lg->files && lg->ssl && lg->quic;
 }
 
 static const char *proto_name(uint8_t proto)
@@ -112,7 +122,8 @@ void logs_conn(struct logs *lg, const struct flow *f)
     zl_addr(l, &f->resp_h);
     zl_port(l, ports ? f->resp_p : 0);
     zl_cstr(l, proto_name(f->proto));
-    zl_cstr(l, f->service);
+    char svc[64];
+    zl_cstr(l, f->nservices ? flow_services(f, svc, sizeof(svc)) : NULL);
     /* Zeek logs duration and sizes only when the duration is positive. */
     if (f->last_ts <= f->first_ts) {
         zl_unset(l);
@@ -145,6 +156,22 @@ void logs_conn(struct logs *lg, const struct flow *f)
     }
     zl_count(l, f->proto);
     zl_cstr(l, f->community_id);
+    char app[64];
+    zl_cstr(l, classify_name(f, app, sizeof(app)));
+    if (f->cls.risk) {
+        char risks[1024];
+        classify_risks(f->cls.risk, risks, sizeof(risks));
+        zl_set_begin(l);
+        for (const char *r = risks; *r;) {
+            const char *e = strchr(r, ',');
+            size_t rl = e ? (size_t)(e - r) : strlen(r);
+            zl_set_item(l, r, rl);
+            r += rl + (e != NULL);
+        }
+        zl_set_end(l);
+    } else {
+        zl_unset(l);
+    }
     zl_end(l);
 }
 
@@ -319,6 +346,41 @@ void logs_ssl(void *ctx, const struct flow *f, const struct tls_info *t)
     zl_end(l);
 }
 
+/* QUIC version names as Zeek's quic.log writes them. */
+static const char *quic_version_name(uint32_t v, char *buf, size_t n)
+{
+    switch (v) {
+    case 0x00000001: return "1";
+    case 0x6b3343cf: return "quicv2";
+    case 0x51303433: return "Q043";
+    case 0x51303436: return "Q046";
+    case 0x51303530: return "Q050";
+    case 0x54303530: return "T050";
+    case 0x54303531: return "T051";
+    }
+    if ((v >> 8) == 0xff0000)
+        snprintf(buf, n, "draft-%u", v & 0xff);
+    else
+        snprintf(buf, n, "unknown-%x", v);
+    return buf;
+}
+
+void logs_quic(void *ctx, const struct flow *f)
+{
+    struct logs *lg = ctx;
+    struct zlog *l = lg->quic;
+    char buf[32];
+    zl_begin(l);
+    zl_time(l, f->first_ts);
+    put_id(l, f);
+    zl_cstr(l, f->cls.quic_version ? quic_version_name(f->cls.quic_version, buf, sizeof(buf))
+                                   : NULL);
+    zl_cstr(l, f->cls.quic_sni);
+    zl_cstr(l, f->cls.quic_alpn);
+    zl_cstr(l, f->community_id);
+    zl_end(l);
+}
+
 void logs_weird(void *ctx, const struct weird_event *ev)
 {
     struct logs *lg = ctx;
@@ -347,7 +409,7 @@ void logs_weird(void *ctx, const struct weird_event *ev)
 bool logs_close(struct logs *lg)
 {
     bool ok = true;
-    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl};
+    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl, lg->quic};
     for (size_t i = 0; i < ARRAY_LEN(all); i++) {
         if (!all[i])
             continue;

@@ -19,6 +19,7 @@ struct logs {
     struct zlog *http;
     struct zlog *files;
     struct zlog *ssl;
+    struct zlog *quic;
     const struct site *site;
 };
 
@@ -39,6 +40,9 @@ void logs_file(void *ctx, const struct flow *f, const struct file_info *fi);
 
 /* Write a TLS connection to ssl.log (a tls_sink_fn). */
 void logs_ssl(void *ctx, const struct flow *f, const struct tls_info *t);
+
+/* Write a QUIC connection to quic.log (a quic_sink_fn). */
+void logs_quic(void *ctx, const struct flow *f);
 
 /* Close every log; returns false (with a message on stderr) if a write failed. */
 bool logs_close(struct logs *lg);

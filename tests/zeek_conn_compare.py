@@ -121,6 +121,8 @@ def main():
     ap.add_argument("--verbose", "-v", action="store_true")
     ap.add_argument("--min-found", type=float, default=98.0)
     ap.add_argument("--min-agree", type=float, default=95.0)
+    ap.add_argument("--min-service", type=float, default=95.0,
+                    help="service agrees for this share of the rows Zeek labels")
     a = ap.parse_args()
 
     traces_dir = os.path.join(a.shared, "corpus/zeek/testing/btest/Traces")
@@ -130,6 +132,8 @@ def main():
     problems = []
     ntests = 0
     skipped = []
+    svc_total = svc_agree = 0
+    svc_problems = []
     for test, trace, base, bpf in single_trace_tests(a.shared):
         ntests += 1
         expected = read_zeek_log(os.path.join(base_dir, base))
@@ -149,6 +153,14 @@ def main():
                 continue
             g = cands.pop(0)
             found += 1
+            es = e.get("service", "-")
+            if es not in ("-", None):
+                svc_total += 1
+                gs = g.get("service", "-")
+                if sorted(es.split(",")) == sorted((gs or "-").split(",")):
+                    svc_agree += 1
+                else:
+                    svc_problems.append(f"{test} [{trace}]: {key(e)} service: zeek={es} ours={gs}")
             bad = [f for f in FIELDS if norm(f, g.get(f)) != norm(f, e.get(f))]
             for f in bad:
                 per_field[f] += 1
@@ -171,8 +183,14 @@ def main():
     print(f"zeek conn.log: {ntests} tests, {total} baseline rows; found {found} ({fpct:.1f}%), "
           f"fields agree on {agree} ({apct:.1f}%); disagreements by field: "
           f"{dict(per_field) or 'none'}")
-    ok = fpct >= a.min_found and apct >= a.min_agree
-    print(("PASS" if ok else "FAIL") + f": need found >= {a.min_found}% and agree >= {a.min_agree}%")
+    spct = 100.0 * svc_agree / svc_total if svc_total else 0.0
+    if a.verbose or spct < a.min_service:
+        for p in svc_problems:
+            print("  " + p)
+    print(f"zeek conn.log service: {svc_total} rows Zeek labels, {svc_agree} agree ({spct:.1f}%)")
+    ok = fpct >= a.min_found and apct >= a.min_agree and spct >= a.min_service
+    print(("PASS" if ok else "FAIL") + f": need found >= {a.min_found}%, agree >= {a.min_agree}%"
+          f" and service agree >= {a.min_service}%")
     return 0 if ok else 1
 
 
