@@ -305,9 +305,14 @@ void logs_file(void *ctx, const struct flow *f, const struct file_info *fi)
     zl_end(l);
 }
 
-/* A vector of fingerprints: Zeek writes an empty vector as (empty). */
-static void put_fps(struct zlog *l, const char (*fps)[65], unsigned n)
+/* A vector of fingerprints; Zeek leaves both unset when no certificate was seen, and
+ * writes (empty) for the side without one otherwise. */
+static void put_fps(struct zlog *l, const char (*fps)[65], unsigned n, bool any)
 {
+    if (!any) {
+        zl_unset(l);
+        return;
+    }
     zl_set_begin(l);
     for (unsigned i = 0; i < n; i++)
         zl_set_item(l, fps[i], strlen(fps[i]));
@@ -331,8 +336,9 @@ void logs_ssl(void *ctx, const struct flow *f, const struct tls_info *t)
     zl_cstr(l, t->next_protocol);
     zl_bool(l, t->established);
     zl_str(l, t->history, t->hist_len);
-    put_fps(l, t->cert_fps, t->ncerts);
-    put_fps(l, t->client_cert_fps, t->nclient_certs);
+    bool certs = t->ncerts || t->nclient_certs;
+    put_fps(l, t->cert_fps, t->ncerts, certs);
+    put_fps(l, t->client_cert_fps, t->nclient_certs, certs);
     if (t->sni_matches_cert >= 0)
         zl_bool(l, t->sni_matches_cert == 1);
     else
