@@ -1166,6 +1166,12 @@ struct http_conn *http_new(struct flow *f)
     return h;
 }
 
+bool http_between_messages(const struct http_conn *h, bool is_orig)
+{
+    const struct http_dir *d = &h->d[is_orig ? 0 : 1];
+    return (d->st == ST_START && d->len == 0) || d->st == ST_RESYNC;
+}
+
 bool http_is_tunnel(const struct http_conn *h)
 {
     return h->d[1].st == ST_TUNNEL;

@@ -74,6 +74,9 @@ void http_free(struct http_conn *h, int64_t ts);
  * that follow are another protocol's. */
 bool http_is_tunnel(const struct http_conn *h);
 
+/* True when the direction is between messages (or lost, looking for the next one). */
+bool http_between_messages(const struct http_conn *h, bool is_orig);
+
 /* True when `p` (at least `len` bytes) begins like an HTTP request or response; used to
  * recognise HTTP on any port.  `*need_more` is set when `len` is too short to tell. */
 bool http_sniff(const uint8_t *p, size_t len, bool is_orig, bool *need_more);

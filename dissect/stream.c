@@ -39,8 +39,20 @@ static bool clean(const struct flow_ep *e)
            (e->state == TCPS_CLOSED && e->prev_state == TCPS_ESTABLISHED);
 }
 
+static bool start_app(struct stream *s, enum app app);
+
 static void app_data(struct stream *s, int dir, const uint8_t *data, uint32_t len)
 {
+    bool more;
+    if (s->app == APP_HTTP && dir == 0 && !s->tls && http_between_messages(s->http, true) &&
+        tls_sniff(data, len, true, &more)) {
+        /* A ClientHello where the next request should be (a protocol that looked like
+         * HTTP, as Gnutella's handshake does, upgrading to TLS): TLS from here on. */
+        if (start_app(s, APP_TLS)) {
+            tls_data(s->tls, true, data, len, s->ts);
+            return;
+        }
+    }
     if (s->app == APP_HTTP) {
         http_data(s->http, dir == 0, data, len, s->ts);
         if (http_is_tunnel(s->http) && !s->tls) {
@@ -109,7 +121,7 @@ static bool start_app(struct stream *s, enum app app)
         s->http = http_new(s->f);
     else
         s->tls = tls_new(s->f);
-    if (!s->http && !s->tls) {
+    if ((app == APP_HTTP && !s->http) || (app == APP_TLS && !s->tls)) {
         give_up(s);
         return false;
     }
@@ -196,8 +208,12 @@ static void on_bytes(void *ctx, int dir, const uint8_t *data, uint32_t len)
     }
     switch (s->app) {
     case APP_UNDECIDED:
-        if (dir == 0 && s->orig_unknown)
-            return; /* waiting for the server to decide */
+        if (dir == 0 && s->orig_unknown) {
+            /* Waiting for the server to decide; meanwhile a ClientHello may still come
+             * after some other bytes. */
+            probe(s, 0, data, len);
+            return;
+        }
         decide(s, dir, data, len);
         return;
     case APP_PROBE:

@@ -600,10 +600,14 @@ static void server_hello(struct tls_conn *c, const uint8_t *p, size_t n)
     struct cursor cu = cur_make(p, n);
     uint16_t ver = cur_be16(&cu);
     cur_skip(&cu, 32);
-    size_t sl = cur_u8(&cu);
+    /* TLS 1.3 drafts before 22 name themselves here and have neither a session id nor a
+     * compression method. */
+    bool early_draft = ((ver >> 8) == 0x7f && (ver & 0xff) < 22) || ver == 0x0304;
+    size_t sl = early_draft ? 0 : cur_u8(&cu);
     const uint8_t *sid = take(&cu, sl);
     uint16_t cipher = cur_be16(&cu);
-    cur_skip(&cu, 1); /* compression */
+    if (!early_draft)
+        cur_skip(&cu, 1); /* compression */
     if (cu.err)
         return;
     bool first = !t->server_hello;
