@@ -117,8 +117,11 @@ static void give_up(struct stream *s)
 static bool start_app(struct stream *s, enum app app)
 {
     s->app = app;
-    if (app == APP_HTTP)
+    if (app == APP_HTTP) {
+        if (s->http) /* HTTP again inside a CONNECT tunnel: the proxy's part is over */
+            http_free(s->http, s->ts);
         s->http = http_new(s->f);
+    }
     else
         s->tls = tls_new(s->f);
     if ((app == APP_HTTP && !s->http) || (app == APP_TLS && !s->tls)) {
