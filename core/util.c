@@ -1,6 +1,7 @@
 /* util.c: random ids, hashing, base64. */
 #include "core/util.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -120,4 +121,26 @@ size_t base64_encode(const uint8_t *in, size_t len, char *out)
     }
     out[o] = '\0';
     return o;
+}
+
+void hex_encode(const uint8_t *in, size_t len, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+char *mem_dup_cap(const void *p, size_t n, size_t cap)
+{
+    if (n > cap)
+        n = cap;
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
 }

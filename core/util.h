@@ -31,4 +31,11 @@ uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 /* Standard base64 with padding.  `out` holds 4*((len+2)/3)+1 bytes.  Returns length. */
 size_t base64_encode(const uint8_t *in, size_t len, char *out);
 
+/* Lower-case hex of `len` bytes; `out` holds 2*len+1 bytes. */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* A NUL-terminated copy of at most `cap` of the `n` bytes at `p` (which may hold any
+ * byte), or NULL when out of memory. */
+char *mem_dup_cap(const void *p, size_t n, size_t cap);
+
 #endif

@@ -663,16 +663,6 @@ const char *file_fuid(const struct file_state *fs)
     return fs->info.fuid;
 }
 
-static void hex(const uint8_t *p, unsigned n, char *out)
-{
-    static const char d[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = d[p[i] >> 4];
-        out[2 * i + 1] = d[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
 {
     if (!fs)
@@ -693,7 +683,7 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
         char *outs[3] = {fs->info.md5, fs->info.sha1, fs->info.sha256};
         for (int i = 0; i < 3; i++) {
             EVP_DigestFinal_ex(fs->md[i], md, &mdlen);
-            hex(md, mdlen, outs[i]);
+            hex_encode(md, mdlen, outs[i]);
         }
         fs->info.hashed = true;
     }

@@ -85,22 +85,10 @@ void http_set_sink(http_sink_fn fn, void *ctx)
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static char *dup_cap(const char *s, size_t n, size_t cap)
-{
-    if (n > cap)
-        n = cap;
-    char *d = malloc(n + 1);
-    if (!d)
-        return NULL;
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
-}
-
 static void set_field(char **field, const char *v, size_t n, size_t cap)
 {
     free(*field);
-    *field = dup_cap(v, n, cap);
+    *field = mem_dup_cap(v, n, cap);
 }
 
 static void append_field(char **field, const char *sep, const char *v, size_t n, size_t cap)
@@ -857,12 +845,12 @@ static bool parse_request(struct http_conn *h, struct http_dir *d, size_t end)
     flow_add_service(h->flow, "http");
     t->req_seen = true;
     d->txn = t;
-    t->method = dup_cap(l.p, (size_t)(sp1 - l.p), 64);
+    t->method = mem_dup_cap(l.p, (size_t)(sp1 - l.p), 64);
     /* "GET HTTP/1.1": no target at all */
     t->uri = unescape_uri(target, tn, HTTP_MAX_URI);
     if (tn > HTTP_MAX_URI)
         weird_report(h->last_ts, h->flow, "HTTP_uri_too_long", NULL, "HTTP");
-    t->version = version ? dup_cap(version, (size_t)(lend - version), 16) : dup_cap("0.9", 3, 4);
+    t->version = version ? mem_dup_cap(version, (size_t)(lend - version), 16) : mem_dup_cap("0.9", 3, 4);
     struct framing fr = {0};
     parse_fields(h, t, true, d->buf, pos, end, &fr);
     /* A request has a body only when it says so (RFC 9112 §6.3). */
@@ -931,7 +919,7 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     t->has_status = has_code;
     set_field(&t->status_msg, reason, rn, HTTP_MAX_FIELD);
     if (!t->version)
-        t->version = dup_cap(ver, vlen, 16);
+        t->version = mem_dup_cap(ver, vlen, 16);
     parse_fields(h, t, false, d->buf, pos, end, &fr);
     bool head = t->method && strcmp(t->method, "HEAD") == 0;
     bool connect = t->method && strcmp(t->method, "CONNECT") == 0;

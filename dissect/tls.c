@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/cursor.h"
 #include "core/stats.h"
+#include "core/util.h"
 #include "dissect/flow.h"
 #include "dissect/weird.h"
 
@@ -177,19 +178,14 @@ const char *tls_alert_name(int a, char *buf, size_t n)
 
 /* ---- fingerprints ---------------------------------------------------------------------- */
 
-static void hex_digest(const EVP_MD *md, const void *p, size_t n, char *out, size_t hexlen)
+/* Hex digest of `n` bytes into `out` (2 * the digest size + 1 bytes; "" on failure). */
+static void hex_digest(const EVP_MD *md, const void *p, size_t n, char *out)
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dl = 0;
     if (!EVP_Digest(p, n, d, &dl, md, NULL))
         dl = 0;
-    static const char hx[] = "0123456789abcdef";
-    size_t k = 0;
-    for (unsigned i = 0; i < dl && k + 2 <= hexlen; i++) {
-        out[k++] = hx[d[i] >> 4];
-        out[k++] = hx[d[i] & 15];
-    }
-    out[k] = '\0';
+    hex_encode(d, dl, out);
 }
 
 /* A growing string for fingerprint inputs (bounded by the hello's own size). */
@@ -267,7 +263,7 @@ void tls_ja3(const struct tls_hello_view *h, char *out)
     if (b.bad)
         out[0] = '\0';
     else
-        hex_digest(EVP_md5(), b.p, b.len, out, 32);
+        hex_digest(EVP_md5(), b.p, b.len, out);
     free(b.p);
 }
 
@@ -314,7 +310,7 @@ static void ja4_hash(const uint16_t *v, size_t n, bool sort, const uint16_t *ski
     if (b.bad)
         memcpy(out, "000000000000", 13);
     else {
-        hex_digest(EVP_sha256(), b.p, b.len, full, 64);
+        hex_digest(EVP_sha256(), b.p, b.len, full);
         memcpy(out, full, 12);
         out[12] = '\0';
     }
@@ -460,18 +456,6 @@ static uint16_t *u16_list(struct cursor *cu, size_t len, size_t *n)
     return v;
 }
 
-static char *dup_printable(const uint8_t *p, size_t n, size_t cap)
-{
-    if (n > cap)
-        n = cap;
-    char *s = malloc(n + 1);
-    if (!s)
-        return NULL;
-    memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
 static void client_hello(struct tls_conn *c, const uint8_t *p, size_t n)
 {
     struct tls_info *t = &c->info;
@@ -520,7 +504,7 @@ static void client_hello(struct tls_conn *c, const uint8_t *p, size_t n)
                     if (l.err)
                         break;
                     if (nt == 0 && first && !t->server_name && nl) {
-                        t->server_name = dup_printable(name, nl, 255);
+                        t->server_name = mem_dup_cap(name, nl, 255);
                         break;
                     }
                 }
@@ -638,7 +622,7 @@ static void server_hello(struct tls_conn *c, const uint8_t *p, size_t n)
                 size_t pl = cur_u8(&x);
                 const uint8_t *pr = take(&x, pl);
                 if (!x.err && pl)
-                    t->next_protocol = dup_printable(pr, pl, 255);
+                    t->next_protocol = mem_dup_cap(pr, pl, 255);
             }
         }
     }
@@ -668,7 +652,7 @@ static void server_hello(struct tls_conn *c, const uint8_t *p, size_t n)
     sb_add(&b, ",", 1);
     sb_list(&b, exts, nexts);
     if (!b.bad)
-        hex_digest(EVP_md5(), b.p, b.len, t->ja3s, 32);
+        hex_digest(EVP_md5(), b.p, b.len, t->ja3s);
     free(b.p);
 }
 
@@ -693,7 +677,7 @@ static char *name_string(X509_NAME *nm)
     long len = BIO_get_mem_data(bio, &data);
     char *s = NULL;
     if (len > 0 && data)
-        s = dup_printable((const uint8_t *)data, (size_t)len, 1024);
+        s = mem_dup_cap((const uint8_t *)data, (size_t)len, 1024);
     BIO_free(bio);
     return s;
 }
@@ -718,7 +702,7 @@ static void leaf_certificate(struct tls_info *t, const uint8_t *der, size_t n)
         const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
         int sl = ASN1_STRING_length(g->d.dNSName);
         if (s && sl > 0)
-            t->cert_names[t->ncert_names++] = dup_printable(s, (size_t)sl, 255);
+            t->cert_names[t->ncert_names++] = mem_dup_cap(s, (size_t)sl, 255);
     }
     GENERAL_NAMES_free(sans);
     if (t->ncert_names == 0) { /* no DNS names: the subject's CN stands in */
@@ -728,7 +712,7 @@ static void leaf_certificate(struct tls_info *t, const uint8_t *der, size_t n)
                                    : NULL;
         if (cn && ASN1_STRING_length(cn) > 0)
             t->cert_names[t->ncert_names++] =
-                dup_printable(ASN1_STRING_get0_data(cn), (size_t)ASN1_STRING_length(cn), 255);
+                mem_dup_cap(ASN1_STRING_get0_data(cn), (size_t)ASN1_STRING_length(cn), 255);
     }
     X509_free(x);
 }
@@ -751,7 +735,7 @@ static void certificate(struct tls_conn *c, bool is_orig, const uint8_t *p, size
         if (l.err || !cl)
             break;
         if (*nfps < TLS_MAX_CERTS)
-            hex_digest(EVP_sha256(), der, cl, fps[(*nfps)++], 64);
+            hex_digest(EVP_sha256(), der, cl, fps[(*nfps)++]);
         if (!is_orig && *nfps == 1)
             leaf_certificate(t, der, cl);
     }
