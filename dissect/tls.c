@@ -80,6 +80,17 @@ static const char *find_name(const struct code_name *t, size_t n, uint16_t code)
     return NULL;
 }
 
+/* The name of `code` in table `t`, or "unknown-N" written into `buf`. */
+static const char *name_or_unknown(const struct code_name *t, size_t n, uint16_t code,
+                                   char *buf, size_t len)
+{
+    const char *s = find_name(t, n, code);
+    if (s)
+        return s;
+    snprintf(buf, len, "unknown-%u", code);
+    return buf;
+}
+
 static bool is_grease(uint16_t v)
 {
     return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
@@ -113,11 +124,7 @@ const char *tls_cipher_name(uint16_t c, char *buf, size_t n)
     case 0xcc14: return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256_OLD";
     case 0xcc15: return "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256_OLD";
     }
-    const char *s = find_name(ciphers, sizeof(ciphers) / sizeof(ciphers[0]), c);
-    if (s)
-        return s;
-    snprintf(buf, n, "unknown-%u", c);
-    return buf;
+    return name_or_unknown(ciphers, sizeof(ciphers) / sizeof(ciphers[0]), c, buf, n);
 }
 
 static const struct code_name group_names[] = {
@@ -139,11 +146,7 @@ static const struct code_name group_names[] = {
 
 const char *tls_group_name(uint16_t g, char *buf, size_t n)
 {
-    const char *s = find_name(group_names, sizeof(group_names) / sizeof(group_names[0]), g);
-    if (s)
-        return s;
-    snprintf(buf, n, "unknown-%u", g);
-    return buf;
+    return name_or_unknown(group_names, sizeof(group_names) / sizeof(group_names[0]), g, buf, n);
 }
 
 static const struct code_name alerts[] = {
@@ -169,11 +172,7 @@ static const struct code_name alerts[] = {
 
 const char *tls_alert_name(int a, char *buf, size_t n)
 {
-    const char *s = find_name(alerts, sizeof(alerts) / sizeof(alerts[0]), (uint16_t)a);
-    if (s)
-        return s;
-    snprintf(buf, n, "unknown-%d", a);
-    return buf;
+    return name_or_unknown(alerts, sizeof(alerts) / sizeof(alerts[0]), (uint16_t)a, buf, n);
 }
 
 /* ---- fingerprints ---------------------------------------------------------------------- */
@@ -223,23 +222,19 @@ static void sb_dec(struct sbuf *b, unsigned v)
     sb_add(b, t, (size_t)n);
 }
 
-static void sb_hex4(struct sbuf *b, unsigned v)
-{
-    char t[16];
-    int n = snprintf(t, sizeof(t), "%04x", v);
-    sb_add(b, t, (size_t)n);
-}
-
-/* "a-b-c" of the non-GREASE values (decimal). */
-static void sb_list(struct sbuf *b, const uint16_t *v, size_t n)
+/* The non-GREASE values joined by `sep`: decimal (JA3's "a-b-c") or 4-digit hex
+ * (JA4's "002f,1301"). */
+static void sb_list(struct sbuf *b, const uint16_t *v, size_t n, char sep, bool hex)
 {
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         if (is_grease(v[i]))
             continue;
         if (!first)
-            sb_add(b, "-", 1);
-        sb_dec(b, v[i]);
+            sb_add(b, &sep, 1);
+        char t[16];
+        int k = snprintf(t, sizeof(t), hex ? "%04x" : "%u", v[i]);
+        sb_add(b, t, (size_t)k);
         first = false;
     }
 }
@@ -249,11 +244,11 @@ void tls_ja3(const struct tls_hello_view *h, char *out)
     struct sbuf b = {0};
     sb_dec(&b, h->version);
     sb_add(&b, ",", 1);
-    sb_list(&b, h->ciphers, h->nciphers);
+    sb_list(&b, h->ciphers, h->nciphers, '-', false);
     sb_add(&b, ",", 1);
-    sb_list(&b, h->exts, h->nexts);
+    sb_list(&b, h->exts, h->nexts, '-', false);
     sb_add(&b, ",", 1);
-    sb_list(&b, h->groups, h->ngroups);
+    sb_list(&b, h->groups, h->ngroups, '-', false);
     sb_add(&b, ",", 1);
     for (size_t i = 0; i < h->nformats; i++) {
         if (i)
@@ -273,9 +268,9 @@ static int cmp_u16(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* First 12 hex digits of SHA-256 over the non-GREASE values as 4-digit hex, sorted or
- * not, skipping `skip` (NULL: none); then "_" + `tail` if given. */
-static void ja4_hash(const uint16_t *v, size_t n, bool sort, const uint16_t *skip, size_t nskip,
+/* First 12 hex digits of SHA-256 over the non-GREASE values as sorted 4-digit hex,
+ * skipping `skip`; then "_" + `tail` if given. */
+static void ja4_hash(const uint16_t *v, size_t n, const uint16_t *skip, size_t nskip,
                      const struct sbuf *tail, char *out)
 {
     uint16_t *w = malloc((n ? n : 1) * sizeof(*w));
@@ -288,8 +283,7 @@ static void ja4_hash(const uint16_t *v, size_t n, bool sort, const uint16_t *ski
             if (!drop)
                 w[k++] = v[i];
         }
-        if (sort)
-            qsort(w, k, sizeof(*w), cmp_u16);
+        qsort(w, k, sizeof(*w), cmp_u16);
     }
     if (!w || k == 0) {
         memcpy(out, "000000000000", 13);
@@ -297,11 +291,7 @@ static void ja4_hash(const uint16_t *v, size_t n, bool sort, const uint16_t *ski
         return;
     }
     struct sbuf b = {0};
-    for (size_t i = 0; i < k; i++) {
-        if (i)
-            sb_add(&b, ",", 1);
-        sb_hex4(&b, w[i]);
-    }
+    sb_list(&b, w, k, ',', true);
     if (tail && tail->len) {
         sb_add(&b, "_", 1);
         sb_add(&b, tail->p, tail->len);
@@ -364,19 +354,11 @@ void tls_ja4(const struct tls_hello_view *h, char proto, char *out)
         }
     }
     char b[13], c[13];
-    ja4_hash(h->ciphers, h->nciphers, true, NULL, 0, NULL, b);
-    struct sbuf sig = {0};
-    bool first = true;
-    for (size_t i = 0; i < h->nsigalgs; i++) {
-        if (is_grease(h->sigalgs[i]))
-            continue;
-        if (!first)
-            sb_add(&sig, ",", 1);
-        sb_hex4(&sig, h->sigalgs[i]);
-        first = false;
-    }
+    ja4_hash(h->ciphers, h->nciphers, NULL, 0, NULL, b);
+    struct sbuf sig = {0}; /* signature algorithms in their order */
+    sb_list(&sig, h->sigalgs, h->nsigalgs, ',', true);
     static const uint16_t skip[] = {0x0000, 0x0010}; /* SNI and ALPN: counted, not hashed */
-    ja4_hash(h->exts, h->nexts, true, skip, 2, &sig, c);
+    ja4_hash(h->exts, h->nexts, skip, 2, &sig, c);
     free(sig.p);
     snprintf(out, 40, "%c%s%c%02u%02u%s_%s_%s", proto, vs, h->has_sni ? 'd' : 'i',
              (unsigned)(nc > 99 ? 99 : nc), (unsigned)(ne > 99 ? 99 : ne), alpn, b, c);
@@ -650,7 +632,7 @@ static void server_hello(struct tls_conn *c, const uint8_t *p, size_t n)
     sb_add(&b, ",", 1);
     sb_dec(&b, cipher);
     sb_add(&b, ",", 1);
-    sb_list(&b, exts, nexts);
+    sb_list(&b, exts, nexts, '-', false);
     if (!b.bad)
         hex_digest(EVP_md5(), b.p, b.len, t->ja3s);
     free(b.p);
