@@ -96,6 +96,15 @@ static const char *zeek_service(uint16_t id, const struct flow *f)
     }
 }
 
+static void free_state(struct flow *f)
+{
+    if (f->ndpi) {
+        ndpi_free_flow_data(f->ndpi);
+        free(f->ndpi);
+        f->ndpi = NULL;
+    }
+}
+
 static void settle(struct flow *f, ndpi_protocol pr)
 {
     struct classify_result *c = &f->cls;
@@ -117,13 +126,18 @@ static void settle(struct flow *f, ndpi_protocol pr)
     s = zeek_service(c->app, f);
     if (s)
         flow_add_service(f, s);
-    ndpi_free_flow_data(nf);
-    free(nf);
-    f->ndpi = NULL;
+    free_state(f);
     lw_stats.classify_decided += c->master || c->app;
 }
 
-void classify_packet(struct flow *f, const struct l4pkt *p, bool is_orig)
+/* nDPI must answer now: what it knows, without guessing by port. */
+static void settle_now(struct flow *f)
+{
+    u_int8_t guessed = 0;
+    settle(f, ndpi_detection_giveup(ndpi, f->ndpi, 0, &guessed));
+}
+
+void classify_packet(struct flow *f, const struct l4pkt *p)
 {
     struct classify_result *c = &f->cls;
     if (c->done || !ndpi || !p->ip)
@@ -146,24 +160,17 @@ void classify_packet(struct flow *f, const struct l4pkt *p, bool is_orig)
     bool decided = pr.master_protocol != NDPI_PROTOCOL_UNKNOWN ||
                    pr.app_protocol != NDPI_PROTOCOL_UNKNOWN;
     uint32_t cap = f->proto == 6 ? CLASSIFY_MAX_TCP_PKTS : CLASSIFY_MAX_UDP_PKTS;
-    if (decided && !ndpi_extra_dissection_possible(ndpi, f->ndpi)) {
+    if (decided && !ndpi_extra_dissection_possible(ndpi, f->ndpi))
         settle(f, pr);
-    } else if (c->pkts >= cap) {
-        u_int8_t guessed = 0;
-        pr = ndpi_detection_giveup(ndpi, f->ndpi, 0, &guessed);
-        settle(f, pr);
-    }
-    (void)is_orig;
+    else if (c->pkts >= cap)
+        settle_now(f);
 }
 
 void classify_end(struct flow *f)
 {
     struct classify_result *c = &f->cls;
-    if (f->ndpi) {
-        u_int8_t guessed = 0;
-        ndpi_protocol pr = ndpi_detection_giveup(ndpi, f->ndpi, 0, &guessed);
-        settle(f, pr);
-    }
+    if (f->ndpi)
+        settle_now(f);
     c->done = true;
     if (quic_sink && (c->master == NDPI_PROTOCOL_QUIC || c->app == NDPI_PROTOCOL_QUIC))
         quic_sink(quic_ctx, f);
@@ -171,11 +178,7 @@ void classify_end(struct flow *f)
 
 void classify_free(struct flow *f)
 {
-    if (f->ndpi) {
-        ndpi_free_flow_data(f->ndpi);
-        free(f->ndpi);
-        f->ndpi = NULL;
-    }
+    free_state(f);
     free(f->cls.quic_sni);
     free(f->cls.quic_alpn);
     memset(&f->cls, 0, sizeof(f->cls));
@@ -190,22 +193,9 @@ const char *classify_name(const struct flow *f, char *buf, size_t n)
     return ndpi_protocol2name(ndpi, pr, buf, (u_int)n);
 }
 
-const char *classify_risks(uint64_t risk, char *buf, size_t n)
+const char *classify_risk_name(unsigned bit)
 {
-    size_t k = 0;
-    buf[0] = '\0';
-    for (int i = 1; i < NDPI_MAX_RISK && i < 64; i++) {
-        if (!(risk & (1ull << i)))
-            continue;
-        const char *s = ndpi_risk2str((ndpi_risk_enum)i);
-        size_t sl = strlen(s);
-        if (k + sl + 2 >= n)
-            break;
-        if (k)
-            buf[k++] = ',';
-        memcpy(buf + k, s, sl);
-        k += sl;
-        buf[k] = '\0';
-    }
-    return buf;
+    if (bit == 0 || bit >= NDPI_MAX_RISK || bit >= 64)
+        return NULL;
+    return ndpi_risk2str((ndpi_risk_enum)bit);
 }

@@ -37,7 +37,7 @@ bool classify_init(void);
 void classify_shutdown(void);
 
 /* One packet of `f` (after the transport state machine). */
-void classify_packet(struct flow *f, const struct l4pkt *p, bool is_orig);
+void classify_packet(struct flow *f, const struct l4pkt *p);
 
 /* The connection ends: settle what nDPI knows (no guessing by port), free its state. */
 void classify_end(struct flow *f);
@@ -48,7 +48,7 @@ void classify_free(struct flow *f);
 /* nDPI's name for the connection ("TLS.Google", "DNS"), into `buf`; NULL if unknown. */
 const char *classify_name(const struct flow *f, char *buf, size_t n);
 
-/* Names of the risks set in `risk`, comma-joined into `buf` ("" when none). */
-const char *classify_risks(uint64_t risk, char *buf, size_t n);
+/* nDPI's name of risk bit `bit` of classify_result.risk, or NULL for no such risk. */
+const char *classify_risk_name(unsigned bit);
 
 #endif

@@ -501,7 +501,7 @@ struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_o
         break;
     }
     }
-    classify_packet(f, p, is_orig);
+    classify_packet(f, p);
 
     if (is_orig_out)
         *is_orig_out = is_orig;

@@ -121,9 +121,9 @@ static bool start_app(struct stream *s, enum app app)
         if (s->http) /* HTTP again inside a CONNECT tunnel: the proxy's part is over */
             http_free(s->http, s->ts);
         s->http = http_new(s->f);
-    }
-    else
+    } else {
         s->tls = tls_new(s->f);
+    }
     if ((app == APP_HTTP && !s->http) || (app == APP_TLS && !s->tls)) {
         give_up(s);
         return false;

@@ -159,14 +159,11 @@ void logs_conn(struct logs *lg, const struct flow *f)
     char app[64];
     zl_cstr(l, classify_name(f, app, sizeof(app)));
     if (f->cls.risk) {
-        char risks[1024];
-        classify_risks(f->cls.risk, risks, sizeof(risks));
         zl_set_begin(l);
-        for (const char *r = risks; *r;) {
-            const char *e = strchr(r, ',');
-            size_t rl = e ? (size_t)(e - r) : strlen(r);
-            zl_set_item(l, r, rl);
-            r += rl + (e != NULL);
+        for (unsigned bit = 0; bit < 64; bit++) {
+            const char *name = (f->cls.risk >> bit) & 1 ? classify_risk_name(bit) : NULL;
+            if (name)
+                zl_set_item(l, name, strlen(name));
         }
         zl_set_end(l);
     } else {
