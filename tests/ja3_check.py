@@ -52,7 +52,6 @@ Usage: ja3_check.py LOLWIRE SHARED_DIR [-v] [--jobs 2] [--cache-dir DIR] [--only
 import argparse
 import concurrent.futures
 import hashlib
-import ipaddress
 import os
 import subprocess
 import sys
@@ -61,7 +60,7 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import run_lolwire_logs  # noqa: E402
+from zeek_conn_compare import canon_addr, conn_tuple, print_problems, run_lolwire_logs  # noqa: E402,E501
 
 # Captures left out of the pass criterion: path relative to shared/corpus -> reason.
 # Only for a capture where tshark is demonstrably wrong, or whose TLS a passive sensor
@@ -102,13 +101,6 @@ TSHARK_PREFS = ["-o", "tls.desegment_ssl_records:TRUE", "-o", "tcp.desegment_tcp
 DISPLAY_FILTER = "tls.handshake.type == 1 || tls.handshake.type == 2"
 MAX_LISTED = 40
 REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-
-def addr(a):
-    try:
-        return ipaddress.ip_address(a).compressed
-    except ValueError:
-        return a
 
 
 def select_captures(corpus):
@@ -198,8 +190,8 @@ def tshark_connections(rows):
             continue  # QUIC or DTLS: not TCP
         protos = d["frame.protocols"].split(":")
         fam = next((p for p in reversed(protos) if p in ("ip", "ipv6")), "ip")
-        src = addr(last(d[fam + ".src"]))
-        dst = addr(last(d[fam + ".dst"]))
+        src = canon_addr(last(d[fam + ".src"]))
+        dst = canon_addr(last(d[fam + ".dst"]))
         sport = last(d["tcp.srcport"])
         dport = last(d["tcp.dstport"])
         types = d["tls.handshake.type"].split(AGG)
@@ -256,8 +248,7 @@ def check_capture(rel, corpus, lolwire, cache_dir, version):
     pool = defaultdict(list)
     for r in sorted(ours, key=lambda r: r.get("ts", "")):
         if "id.orig_h" in r:
-            pool[(addr(r["id.orig_h"]), r["id.orig_p"], addr(r["id.resp_h"]),
-                  r["id.resp_p"])].append(r)
+            pool[conn_tuple(r)].append(r)
     for c in conns:
         k = c["key"]
         where = f"{rel}: stream {c['stream']} {k}"
@@ -344,11 +335,7 @@ def main():
     if a.verbose:
         for n in notes:
             print("  note: " + n)
-    listed = problems if a.verbose else problems[:MAX_LISTED]
-    for p in listed:
-        print("  " + p)
-    if len(listed) < len(problems):
-        print(f"  ... and {len(problems) - len(listed)} more (-v lists all)")
+    print_problems(problems, a.verbose, MAX_LISTED)
     print(f"ja3: {len(caps)} captures ({len(excluded)} excluded, {tot['errors']} tshark "
           f"errors), {tot['conns']} TLS connections seen by tshark; ClientHellos compared "
           f"{tot['ja3']}, equal {tot['ja3_eq']}; ServerHellos compared {tot['ja3s']}, equal "

@@ -19,7 +19,6 @@ Pass: every compared JA4 equal and none missing, except the captures in EXCLUDED
 Usage: ja4_check.py LOLWIRE SHARED_DIR [-v]
 """
 import argparse
-import ipaddress
 import json
 import os
 import subprocess
@@ -29,7 +28,7 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import run_lolwire_logs  # noqa: E402
+from zeek_conn_compare import canon_addr, conn_tuple, print_problems, run_lolwire_logs  # noqa: E402,E501
 
 # Captures left out of the pass criterion: capture file name (in ja4/pcap/) -> reason.
 # Only where ja4.py's expectation is demonstrably wrong or a passive sensor cannot see
@@ -47,13 +46,6 @@ EXCLUDED = {
 }
 
 MAX_LISTED = 40
-
-
-def addr(a):
-    try:
-        return ipaddress.ip_address(a).compressed
-    except ValueError:
-        return a
 
 
 def expected_ja4(e):
@@ -98,13 +90,12 @@ def main():
         pool = defaultdict(list)
         for r in sorted(ours, key=lambda r: r.get("ts", "")):
             if "id.orig_h" in r:
-                pool[(addr(r["id.orig_h"]), r["id.orig_p"], addr(r["id.resp_h"]),
-                      r["id.resp_p"])].append(r)
+                pool[conn_tuple(r)].append(r)
         c = e = m = 0
         lines = []
         for ent in sorted(entries, key=lambda x: int(x.get("stream", 0))):
             want = expected_ja4(ent)
-            k = (addr(ent["src"]), str(ent["srcport"]), addr(ent["dst"]), str(ent["dstport"]))
+            k = (canon_addr(ent["src"]), str(ent["srcport"]), canon_addr(ent["dst"]), str(ent["dstport"]))
             rev = (k[2], k[3], k[0], k[1])
             where = f"{capname}: stream {ent.get('stream')} {k}"
             if pool.get(k):
@@ -149,11 +140,7 @@ def main():
     if a.verbose:
         for n in notes:
             print("  note: " + n)
-    listed = problems if a.verbose else problems[:MAX_LISTED]
-    for p in listed:
-        print("  " + p)
-    if len(listed) < len(problems):
-        print(f"  ... and {len(problems) - len(listed)} more (-v lists all)")
+    print_problems(problems, a.verbose, MAX_LISTED)
     print(f"ja4: {ncaps} captures with JA4 expectations ({len(excluded)} excluded); "
           f"compared {compared}, equal {equal}, missing {missing}; QUIC/DTLS not compared "
           f"{len(non_tcp)}; logged reversed {reversed_}; {time.monotonic() - t0:.1f}s")

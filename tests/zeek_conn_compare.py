@@ -21,6 +21,7 @@ Usage: zeek_conn_compare.py LOLWIRE SHARED_DIR [--verbose] [--min-found 98] [--m
 """
 import argparse
 import csv
+import ipaddress
 import os
 import re
 import shlex
@@ -75,6 +76,28 @@ def rkey(r):
 def norm(field, v):
     # Zeek leaves sizes unset on one-packet connections; treat "-" and absent alike.
     return v if v not in (None, "") else "-"
+
+
+def canon_addr(a):
+    """An address in its canonical text form (so that 2001:0:: equals 2001::)."""
+    try:
+        return ipaddress.ip_address(a).compressed
+    except ValueError:
+        return a
+
+
+def conn_tuple(r):
+    """(orig_h, orig_p, resp_h, resp_p) of a log row, addresses canonical."""
+    return (canon_addr(r["id.orig_h"]), r["id.orig_p"], canon_addr(r["id.resp_h"]), r["id.resp_p"])
+
+
+def print_problems(problems, verbose, limit=40):
+    """Every problem with -v, else the first `limit` and how many more there are."""
+    listed = problems if verbose else problems[:limit]
+    for p in listed:
+        print("  " + p)
+    if len(listed) < len(problems):
+        print(f"  ... and {len(problems) - len(listed)} more (-v lists all)")
 
 
 def single_trace_tests(shared, logs=("conn.log",)):

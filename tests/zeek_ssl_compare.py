@@ -23,31 +23,20 @@ are listed as not comparable.
 Usage: zeek_ssl_compare.py LOLWIRE SHARED_DIR [-v] [--min-agree 97]
 """
 import argparse
-import ipaddress
 import os
 import sys
 import tempfile
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import read_zeek_log, run_lolwire_logs, single_trace_tests  # noqa: E402
+from zeek_conn_compare import (conn_tuple, print_problems, read_zeek_log,  # noqa: E402
+                               run_lolwire_logs, single_trace_tests)
 
 KEY = ["id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"]
 FIELDS = ["server_name", "version", "cipher", "next_protocol", "established"]
 INFO_FIELDS = ["curve", "resumed", "last_alert", "ssl_history", "cert_chain_fps",
                "sni_matches_cert"]
 MAX_LISTED = 40
-
-
-def addr(a):
-    try:
-        return ipaddress.ip_address(a).compressed
-    except ValueError:
-        return a
-
-
-def key(r):
-    return (addr(r["id.orig_h"]), r["id.orig_p"], addr(r["id.resp_h"]), r["id.resp_p"])
 
 
 def rkey(k):
@@ -94,10 +83,10 @@ def main():
         pool = defaultdict(list)
         for r in got:
             if all(k in r for k in KEY):
-                pool[key(r)].append(r)
+                pool[conn_tuple(r)].append(r)
         seen = set()
         for e in expected:
-            k = key(e)
+            k = conn_tuple(e)
             if k in seen:
                 dups += 1
                 continue
@@ -136,11 +125,7 @@ def main():
 
     for sk in skipped:
         print("  not comparable: " + sk)
-    listed = problems if a.verbose else problems[:MAX_LISTED]
-    for p in listed:
-        print("  " + p)
-    if len(listed) < len(problems):
-        print(f"  ... and {len(problems) - len(listed)} more (-v lists all)")
+    print_problems(problems, a.verbose, MAX_LISTED)
     pct = 100.0 * agree / total if total else 0.0
     print(f"zeek ssl.log: {ntests} tests ({len(skipped)} not comparable), {total} baseline "
           f"rows{f' ({dups} repeated 4-tuples counted once)' if dups else ''}; found {found}"
