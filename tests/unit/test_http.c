@@ -35,14 +35,20 @@ static void on_txn(void *ctx, const struct flow *f, const struct http_txn *t)
 
 /* Feed `req` then `resp` in chunks of `chunk` bytes (0: whole) and return the summary.
  * (On the wire a response never precedes the request it answers.) */
-static const char *run(const char *req, size_t rq, const char *resp, size_t rs, size_t chunk)
+/* A fresh connection whose transactions are summarised into `summary`. */
+static struct http_conn *begin(void)
 {
     static struct flow f;
     memset(&f, 0, sizeof(f));
     slen = 0;
     summary[0] = '\0';
     http_set_sink(on_txn, NULL);
-    struct http_conn *h = http_new(&f);
+    return http_new(&f);
+}
+
+static const char *run(const char *req, size_t rq, const char *resp, size_t rs, size_t chunk)
+{
+    struct http_conn *h = begin();
     size_t step = chunk ? chunk : (rq > rs ? rq : rs) + 1;
     for (size_t i = 0; i < rq; i += step)
         http_data(h, true, (const uint8_t *)req + i, rq - i < step ? rq - i : step, 1);
@@ -263,12 +269,7 @@ static void test_http09_after_unrequested_reply(void **state)
     /* A response nobody asked for declares a 4-byte body; before any of it arrives the
      * client sends an HTTP/0.9 request.  What the server sends next answers that request
      * (0.9 answers run to the close), so the first response ends with an empty body. */
-    static struct flow f;
-    memset(&f, 0, sizeof(f));
-    slen = 0;
-    summary[0] = '\0';
-    http_set_sink(on_txn, NULL);
-    struct http_conn *h = http_new(&f);
+    struct http_conn *h = begin();
     static const char r1[] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n";
     static const char q[] = "GET /\r\n\r\n";
     static const char r2[] = "this is too much.\r\n";
