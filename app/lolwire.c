@@ -18,6 +18,10 @@
 #include "dissect/decode.h"
 #include "dissect/flow.h"
 #include "dissect/frag.h"
+#include "detect/detect.h"
+#include "detect/geo.h"
+#include "detect/rules.h"
+#include "output/eve.h"
 #include "output/logs.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -30,9 +34,68 @@ static void on_signal(int sig)
     capture_break(current_capture);
 }
 
+struct sinks {
+    struct logs *logs;
+    struct detector *det;
+};
+
 static void on_flow_end(void *ctx, struct flow *f)
 {
-    logs_conn(ctx, f);
+    logs_conn(((struct sinks *)ctx)->logs, f);
+}
+
+static void on_http(void *ctx, const struct flow *f, const struct http_txn *t)
+{
+    struct sinks *s = ctx;
+    logs_http(s->logs, f, t);
+    detect_http(s->det, f, t);
+}
+
+static void on_tls(void *ctx, const struct flow *f, const struct tls_info *t)
+{
+    struct sinks *s = ctx;
+    logs_ssl(s->logs, f, t);
+    detect_tls(s->det, f, t);
+}
+
+/* Built-in rules, then each --rules file; NULL (message printed) on an error. */
+static struct ruleset *load_rules(const struct options *o)
+{
+    char err[1024];
+    struct ruleset *rs = ruleset_new();
+    if (!rs) {
+        fprintf(stderr, "lolwire: out of memory\n");
+        return NULL;
+    }
+    bool ok = o->no_builtin_rules || ruleset_load_builtin(rs, err, sizeof(err));
+    for (int i = 0; ok && i < o->nrules; i++)
+        ok = ruleset_load_file(rs, o->rules[i], err, sizeof(err));
+    if (ok)
+        ok = ruleset_finish(rs, err, sizeof(err));
+    if (!ok) {
+        fprintf(stderr, "lolwire: %s\n", err);
+        ruleset_free(rs);
+        return NULL;
+    }
+    return rs;
+}
+
+/* --list-rules: one line per rule and allowlist entry, tab-separated. */
+static void list_rules(const struct ruleset *rs)
+{
+    printf("#id\tsid\tseverity\ton\ttechnique\tnote\tmsg\tsource\n");
+    for (size_t i = 0; i < ruleset_count(rs); i++) {
+        const struct rule *r = ruleset_rule(rs, i);
+        const char *on = r->kind == (EV_HTTP | EV_TLS) ? "http,tls"
+                         : r->kind == EV_TLS          ? "tls"
+                                                      : "http";
+        if (r->allow)
+            printf("%s\t-\tallow\t%s\t-\t-\t-\t%s:%d\n", r->id, on, r->file, r->line);
+        else
+            printf("%s\t%u\t%s\t%s\t%s\t%s\t%s\t%s:%d%s\n", r->id, r->sid,
+                   severity_name(r->severity), on, r->techniques, r->note, r->msg, r->file,
+                   r->line, r->disabled ? "\t(disabled)" : "");
+    }
 }
 
 /* mkdir -p, then prove we can create a file there: better to fail now than after an
@@ -174,20 +237,66 @@ int main(int argc, char **argv)
         break;
     }
     int64_t started = wall_now();
+    struct ruleset *rules = load_rules(&opt);
+    if (!rules) {
+        options_free(&opt);
+        return 2;
+    }
+    if (opt.list_rules) {
+        list_rules(rules);
+        ruleset_free(rules);
+        options_free(&opt);
+        return 0;
+    }
+    char err[512];
+    struct geo *geo = geo_open(opt.geoip, (size_t)opt.ngeoip, !opt.no_geoip, err, sizeof(err));
+    if (!geo) {
+        fprintf(stderr, "lolwire: %s\n", err);
+        ruleset_free(rules);
+        options_free(&opt);
+        return 2;
+    }
+    for (size_t i = 0; opt.verbose && i < geo_count(geo); i++)
+        fprintf(stderr, "lolwire: GeoIP database %s\n", geo_path(geo, i));
     if (!prepare_logdir(opt.logdir)) {
+        geo_close(geo);
+        ruleset_free(rules);
         options_free(&opt);
         return 1;
     }
 
     struct logs logs;
-    if (!logs_open(&logs, opt.logdir, opt.json, &opt.site)) {
+    if (!logs_open(&logs, opt.logdir, opt.json, &opt.site, geo)) {
         fprintf(stderr, "lolwire: out of memory\n");
         return 1;
     }
+    struct detect_config dc = {
+        .rules = rules,
+        .site = &opt.site,
+        .geo = geo,
+        .min_severity = (enum severity)opt.min_severity,
+    };
+    struct detector *det = detector_new(&dc);
+    if (!det) {
+        fprintf(stderr, "lolwire: out of memory\n");
+        return 1;
+    }
+    detector_add_sink(det, logs_notice, &logs);
+    struct eve *eve = NULL;
+    if (opt.eve) {
+        eve = eve_open(opt.eve, err, sizeof(err));
+        if (!eve) {
+            fprintf(stderr, "lolwire: %s\n", err);
+            logs_close(&logs);
+            return 1;
+        }
+        detector_add_sink(det, eve_alert, eve);
+    }
+    struct sinks sinks = {&logs, det};
     weird_set_sink(logs_weird, &logs);
-    http_set_sink(logs_http, &logs);
+    http_set_sink(on_http, &sinks);
     files_set_sink(logs_file, &logs);
-    tls_set_sink(logs_ssl, &logs);
+    tls_set_sink(on_tls, &sinks);
     classify_set_quic_sink(logs_quic, &logs);
     if (!classify_init()) {
         logs_close(&logs);
@@ -202,7 +311,7 @@ int main(int argc, char **argv)
         .seeded = opt.seeded,
         .community_id_seed = opt.community_id_seed,
         .on_end = on_flow_end,
-        .ctx = &logs,
+        .ctx = &sinks,
     };
     struct run r = {.opt = &opt};
     r.dec.flows = flow_table_new(&fc);
@@ -220,7 +329,6 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (opt.iface) {
-        char err[512];
         bool bad_filter;
         struct capture *c =
             capture_open_live(opt.iface, opt.filter, opt.snaplen, &bad_filter, err, sizeof(err));
@@ -240,7 +348,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < opt.nfiles && !stop_requested && !r.usage_error; i++)
         run_file(&r, opt.files[i]);
     for (int i = 0; i < opt.ndirs && !stop_requested && !r.usage_error; i++) {
-        char **paths, *skipped, err[512];
+        char **paths, *skipped;
         long n = capture_list_dir(opt.dirs[i], &paths, &skipped, err, sizeof(err));
         if (n < 0) {
             fprintf(stderr, "lolwire: %s\n", err);
@@ -269,6 +377,11 @@ int main(int argc, char **argv)
     classify_set_quic_sink(NULL, NULL);
     classify_shutdown();
     bool logs_ok = logs_close(&logs);
+    if (!eve_close(eve))
+        logs_ok = false;
+    detector_free(det);
+    geo_close(geo);
+    ruleset_free(rules);
 
     if (!opt.quiet)
         print_summary(&opt, wall_now() - started);

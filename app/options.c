@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/util.h"
+#include "detect/rules.h"
 #include "version.h"
 
 static void usage(FILE *out)
@@ -26,6 +28,19 @@ static void usage(FILE *out)
             "Output:\n"
             "  -o DIR                  log directory, created if missing (default ./logs)\n"
             "  --json                  write JSON lines instead of Zeek TSV\n"
+            "  --eve FILE              also write alerts as Suricata EVE JSON lines (appends)\n"
+            "\n"
+            "Detection:\n"
+            "  --rules FILE            add rules, lists and allowlists from FILE; repeatable\n"
+            "                          (docs/rules.md)\n"
+            "  --no-builtin-rules      do not load the built-in rules\n"
+            "  --list-rules            check the rules, print them and exit\n"
+            "  --min-severity LEVEL    write notices of LEVEL and above: info, low (default),\n"
+            "                          medium, high\n"
+            "  --geoip-db FILE         MaxMind City/Country or ASN database; repeatable\n"
+            "                          (default: GeoLite2/GeoIP2 files in /usr/share/GeoIP,\n"
+            "                          /var/lib/GeoIP, /usr/local/share/GeoIP)\n"
+            "  --no-geoip              no GeoIP, not even the default search\n"
             "\n"
             "Tuning:\n"
             "  --local-nets CIDR[,..]  the site's networks (fills local_orig/local_resp)\n"
@@ -57,7 +72,10 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
-enum { OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS };
+enum {
+    OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS, OPT_RULES,
+    OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP
+};
 
 enum opt_result options_parse(struct options *o, int argc, char **argv)
 {
@@ -67,6 +85,13 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         {"community-id-seed", required_argument, NULL, OPT_CID_SEED},
         {"local-nets", required_argument, NULL, OPT_LOCAL_NETS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"no-builtin-rules", no_argument, NULL, OPT_NO_BUILTIN},
+        {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+        {"min-severity", required_argument, NULL, OPT_MIN_SEV},
+        {"eve", required_argument, NULL, OPT_EVE},
+        {"geoip-db", required_argument, NULL, OPT_GEOIP},
+        {"no-geoip", no_argument, NULL, OPT_NO_GEOIP},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
@@ -76,6 +101,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
     memset(o, 0, sizeof(*o));
     o->logdir = "logs";
     o->snaplen = 262144;
+    o->min_severity = SEV_LOW;
     opterr = 0;
     optind = 1;
     int c;
@@ -145,6 +171,42 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
             }
             o->max_flows = (uint32_t)v;
             break;
+        case OPT_RULES:
+            if (o->nrules == (int)ARRAY_LEN(o->rules)) {
+                fprintf(stderr, "lolwire: too many --rules files (at most %zu)\n",
+                        ARRAY_LEN(o->rules));
+                return OPT_USAGE_ERROR;
+            }
+            o->rules[o->nrules++] = optarg;
+            break;
+        case OPT_NO_BUILTIN:
+            o->no_builtin_rules = true;
+            break;
+        case OPT_LIST_RULES:
+            o->list_rules = true;
+            break;
+        case OPT_MIN_SEV:
+            o->min_severity = severity_parse(optarg);
+            if (o->min_severity == SEV_NONE) {
+                fprintf(stderr, "lolwire: --min-severity wants info, low, medium or high, "
+                                "not '%s'\n", optarg);
+                return OPT_USAGE_ERROR;
+            }
+            break;
+        case OPT_EVE:
+            o->eve = optarg;
+            break;
+        case OPT_GEOIP:
+            if (o->ngeoip == (int)ARRAY_LEN(o->geoip)) {
+                fprintf(stderr, "lolwire: too many --geoip-db files (at most %zu)\n",
+                        ARRAY_LEN(o->geoip));
+                return OPT_USAGE_ERROR;
+            }
+            o->geoip[o->ngeoip++] = optarg;
+            break;
+        case OPT_NO_GEOIP:
+            o->no_geoip = true;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -172,6 +234,12 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         fprintf(stderr, "lolwire: -i cannot be combined with -r or -R\n");
         return OPT_USAGE_ERROR;
     }
+    if (o->no_geoip && o->ngeoip) {
+        fprintf(stderr, "lolwire: --no-geoip cannot be combined with --geoip-db\n");
+        return OPT_USAGE_ERROR;
+    }
+    if (o->list_rules)
+        return OPT_RUN;
     if (!o->iface && !o->nfiles && !o->ndirs) {
         fprintf(stderr, "lolwire: nothing to read: give -r FILE, -R DIR or -i IFACE "
                         "(see --help)\n");

@@ -25,6 +25,16 @@ struct options {
     int snaplen;
     bool quiet, verbose;
     struct site site;
+    /* detection */
+    const char *rules[32];            /* --rules, in order */
+    int nrules;
+    bool no_builtin_rules;
+    bool list_rules;                  /* --list-rules: print the rule set and exit */
+    int min_severity;                 /* enum severity */
+    const char *eve;                  /* --eve FILE */
+    const char *geoip[8];             /* --geoip-db */
+    int ngeoip;
+    bool no_geoip;
 };
 
 enum opt_result { OPT_RUN, OPT_EXIT_OK, OPT_USAGE_ERROR };

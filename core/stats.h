@@ -54,6 +54,13 @@
     X(files_decode_failed, "bodies whose content encoding could not be decoded")               \
     X(files_decode_unsupported, "bodies in a content encoding lolwire cannot undo (br, lzma...)") \
     X(files_decode_capped, "bodies whose decoding hit a size or ratio cap (bombs)")            \
+    X(detect_events, "HTTP transactions and TLS connections the rules looked at")             \
+    X(detect_matches, "rule matches (before allowlists and de-duplication)")                  \
+    X(notices, "notices written (notice.log, and eve.json with --eve)")                      \
+    X(notices_allowlisted, "rule matches dropped by an allowlist entry")                      \
+    X(notices_merged, "rule matches folded into a more severe one of the same note")          \
+    X(notices_below_min, "notices under --min-severity, not written")                         \
+    X(geo_misses, "GeoIP lookups no database could answer")                                   \
     X(weirds, "protocol anomalies (weird.log)")                                                \
     X(weirds_suppressed, "weirds counted but not logged (duplicates or sampling)")             \
     X(capture_drops, "packets dropped by the kernel or interface (live capture)")             \

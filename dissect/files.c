@@ -359,6 +359,79 @@ static const char *classify(const uint8_t *h, size_t n, const struct probe *pr, 
     return classify_text(h, n);
 }
 
+/* ---- content markers -------------------------------------------------------------- */
+
+const char *file_marker_name(unsigned i)
+{
+    static const char *const names[FILE_MARK_COUNT] = {"shell-exec", "downloader", "encoded",
+                                                       "activex", "dll", "dotnet",
+                                                       "xsl-script", "inline-task"};
+    return i < FILE_MARK_COUNT ? names[i] : NULL;
+}
+
+static bool any_ci(const uint8_t *h, size_t n, const char *const *needles, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        if (find_ci(h, n, needles[i]))
+            return true;
+    return false;
+}
+
+/* PE: DLL bit of the COFF characteristics, CLR runtime header (data directory 14). */
+static uint32_t pe_markers(const uint8_t *h, size_t n)
+{
+    if (n < 0x40)
+        return 0;
+    uint64_t nt = le32(h + 0x3c);
+    if (nt + 0x18 + 2 > n || memcmp(h + nt, "PE\0\0", 4) != 0)
+        return 0;
+    uint32_t m = 0;
+    if (le16(h + nt + 0x16) & 0x2000)
+        m |= FILE_MARK_DLL;
+    uint16_t magic = le16(h + nt + 0x18);
+    uint64_t clr = nt + (magic == 0x20b ? 0xf8 : 0xe8);
+    if ((magic == 0x10b || magic == 0x20b) && clr + 8 <= n && le32(h + clr) && le32(h + clr + 4))
+        m |= FILE_MARK_DOTNET;
+    return m;
+}
+
+uint32_t file_markers(const uint8_t *p, size_t len, const char *mime)
+{
+    if (!mime)
+        return 0;
+    if (strcmp(mime, "application/x-dosexec") == 0)
+        return pe_markers(p, len);
+    if (strncmp(mime, "text/", 5) != 0 && strcmp(mime, "application/hta") != 0 &&
+        strcmp(mime, "application/xslt+xml") != 0 && strcmp(mime, "application/xml") != 0 &&
+        strcmp(mime, "application/javascript") != 0 && strcmp(mime, "application/x-msbuild") != 0)
+        return 0;
+    size_t n = len < FILE_HEAD_BYTES ? len : FILE_HEAD_BYTES;
+    static const char *const shell[] = {"WScript.Shell", "Shell.Application", "ShellExecute",
+                                        "cmd.exe /c", "cmd /c", "powershell -", "powershell.exe",
+                                        "Start-Process", "Process.Start"};
+    static const char *const dl[] = {"DownloadString", "DownloadFile", "DownloadData",
+                                     "Net.WebClient", "Invoke-WebRequest", "XMLHTTP",
+                                     "WinHttpRequest", "Start-BitsTransfer", "bitsadmin",
+                                     "certutil", "ADODB.Stream"};
+    static const char *const enc[] = {"FromBase64String", "-EncodedCommand", "-enc ", "-e JAB",
+                                      "atob("};
+    static const char *const ax[] = {"ActiveXObject", "CreateObject(", "GetObject("};
+    uint32_t m = 0;
+    if (any_ci(p, n, shell, sizeof(shell) / sizeof(shell[0])))
+        m |= FILE_MARK_SHELL_EXEC;
+    if (any_ci(p, n, dl, sizeof(dl) / sizeof(dl[0])))
+        m |= FILE_MARK_DOWNLOADER;
+    if (any_ci(p, n, enc, sizeof(enc) / sizeof(enc[0])))
+        m |= FILE_MARK_ENCODED;
+    if (any_ci(p, n, ax, sizeof(ax) / sizeof(ax[0])))
+        m |= FILE_MARK_ACTIVEX;
+    if (xsl_with_script(p, n))
+        m |= FILE_MARK_XSL_SCRIPT;
+    if (find_ci(p, n, "<UsingTask") && find_ci(p, n, "TaskFactory"))
+        m |= FILE_MARK_INLINE_TASK;
+    return m;
+}
+
 const char *file_magic(const uint8_t *p, size_t len)
 {
     struct probe pr = {0};
@@ -663,7 +736,8 @@ const char *file_fuid(const struct file_state *fs)
     return fs->info.fuid;
 }
 
-const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
+const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
+                     struct file_summary *out)
 {
     if (!fs)
         return NULL;
@@ -672,6 +746,8 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
             inflateEnd(&fs->codec[i].z);
     try_type(fs, true);
     fs->info.mime_type = fs->mime;
+    if (fs->info.offset == 0)
+        fs->info.markers = file_markers(fs->head, fs->head_len, fs->mime);
     if (ts > fs->info.last_ts)
         fs->info.last_ts = ts;
     /* A range of a larger file is not hashed: its hash would match nothing anyone can
@@ -692,6 +768,16 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts)
     lw_stats.files_seen++;
     if (sink)
         sink(sink_ctx, f, &fs->info);
+    if (out) {
+        out->mime = fs->mime;
+        out->size = fs->info.seen_bytes;
+        out->offset = fs->info.offset;
+        out->markers = fs->info.markers;
+        out->hashed = fs->info.hashed;
+        memcpy(out->md5, fs->info.md5, sizeof(out->md5));
+        memcpy(out->sha1, fs->info.sha1, sizeof(out->sha1));
+        memcpy(out->sha256, fs->info.sha256, sizeof(out->sha256));
+    }
     const char *mime = fs->mime;
     free(fs->info.filename);
     free(fs);

@@ -39,6 +39,32 @@ struct file_info {
     bool hashed;                /* md5/sha1/sha256 are valid */
     char md5[33], sha1[41], sha256[65];
     bool decode_failed;         /* content decoding gave up (corrupt or bomb) */
+    uint32_t markers;           /* enum file_marker bits */
+};
+
+/* Content markers found in a file's first FILE_HEAD_BYTES (evidence for rules). */
+enum file_marker {
+    FILE_MARK_SHELL_EXEC = 1 << 0,  /* WScript.Shell, Shell.Application, ShellExecute, cmd /c */
+    FILE_MARK_DOWNLOADER = 1 << 1,  /* DownloadString/File, Net.WebClient, XMLHTTP, BITS... */
+    FILE_MARK_ENCODED = 1 << 2,     /* FromBase64String, -EncodedCommand */
+    FILE_MARK_ACTIVEX = 1 << 3,     /* ActiveXObject, CreateObject( */
+    FILE_MARK_DLL = 1 << 4,         /* a PE whose characteristics say DLL */
+    FILE_MARK_DOTNET = 1 << 5,      /* a PE with a CLR runtime header (.NET assembly) */
+    FILE_MARK_XSL_SCRIPT = 1 << 6,  /* XSLT with a Microsoft script block (msxsl:script) */
+    FILE_MARK_INLINE_TASK = 1 << 7, /* MSBuild project with an inline task (UsingTask + TaskFactory) */
+};
+#define FILE_MARK_COUNT 8
+/* "shell-exec", "downloader", ... for bit `i`. */
+const char *file_marker_name(unsigned i);
+
+/* What a finished file was, for the transaction that carried it. */
+struct file_summary {
+    const char *mime;           /* from the bytes, or NULL */
+    uint64_t size;              /* bytes seen (after content decoding) */
+    uint64_t offset;            /* where the body starts in the file (ranges) */
+    uint32_t markers;           /* enum file_marker bits */
+    bool hashed;
+    char md5[33], sha1[41], sha256[65];
 };
 
 struct file_state;
@@ -76,8 +102,12 @@ const char *file_fuid(const struct file_state *fs);
 bool file_decoded_len(const struct file_state *fs, uint64_t *len);
 
 /* Finish: type it, finalise the hashes, report it, free it.  Returns the mime type
- * (a static string) or NULL. */
-const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts);
+ * (a static string) or NULL; fills `out` when it is not NULL. */
+const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
+                     struct file_summary *out);
+
+/* Content markers of a whole buffer typed as `mime` (for tests). */
+uint32_t file_markers(const uint8_t *p, size_t len, const char *mime);
 
 /* Type by content of a whole buffer (for tests and for callers with all bytes). */
 const char *file_magic(const uint8_t *p, size_t len);

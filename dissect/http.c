@@ -150,8 +150,10 @@ static void txn_free(struct http_txn *t)
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     for (int d = 0; d < 2; d++)
-        for (int i = 0; i < t->nfiles[d]; i++)
+        for (int i = 0; i < t->nfiles[d]; i++) {
             free(t->files[d][i].filename);
+            free(t->files[d][i].sum);
+        }
     free(t);
 }
 
@@ -560,9 +562,15 @@ static void end_file(struct http_conn *h, struct http_dir *d, bool is_req)
 {
     if (!d->file)
         return;
-    const char *mime = file_end(d->file, h->flow, h->last_ts);
-    if (d->txn && d->file_idx >= 0)
-        d->txn->files[is_req ? 0 : 1][d->file_idx].mime = mime;
+    struct http_file_ref *r = d->txn && d->file_idx >= 0
+                                  ? &d->txn->files[is_req ? 0 : 1][d->file_idx] : NULL;
+    struct file_summary *sum = r ? malloc(sizeof(*sum)) : NULL;
+    const char *mime = file_end(d->file, h->flow, h->last_ts, sum);
+    if (r) {
+        r->mime = mime;
+        free(r->sum);
+        r->sum = sum;
+    }
     d->file = NULL;
     d->file_idx = -1;
 }

@@ -27,10 +27,13 @@ enum http_tag {
 
 #define HTTP_MAX_FILES 8 /* files (bodies, multipart parts) logged per direction */
 
+#include "dissect/files.h"
+
 struct http_file_ref {
     char fuid[24];
     const char *mime;           /* from the bytes, set when the file ends */
     char *filename;             /* Content-Disposition of the body or part, or NULL */
+    struct file_summary *sum;   /* what the file was, once it ended (else NULL) */
 };
 
 struct http_txn {

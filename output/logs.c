@@ -13,7 +13,8 @@ static const struct zl_field conn_fields[] = {
     {"history", ZL_STRING},    {"orig_pkts", ZL_COUNT},    {"orig_ip_bytes", ZL_COUNT},
     {"resp_pkts", ZL_COUNT},   {"resp_ip_bytes", ZL_COUNT}, {"tunnel_parents", ZL_SET_STRING},
     {"ip_proto", ZL_COUNT},    {"community_id", ZL_STRING},  {"app", ZL_STRING},
-    {"app_risks", ZL_SET_STRING},
+    {"app_risks", ZL_SET_STRING}, {"orig_cc", ZL_STRING},     {"orig_asn", ZL_COUNT},
+    {"resp_cc", ZL_STRING},    {"resp_asn", ZL_COUNT},
 };
 static const struct zl_schema conn_schema = {"conn", conn_fields, ARRAY_LEN(conn_fields)};
 
@@ -75,18 +76,41 @@ static const struct zl_field quic_fields[] = {
 };
 static const struct zl_schema quic_schema = {"quic", quic_fields, ARRAY_LEN(quic_fields)};
 
-bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site)
+/* Zeek's notice.log (policy/frameworks/notice + community-id), then lolwire's rule
+ * fields and the server's AS. */
+static const struct zl_field notice_fields[] = {
+    {"ts", ZL_TIME},            {"uid", ZL_STRING},         {"id.orig_h", ZL_ADDR},
+    {"id.orig_p", ZL_PORT},     {"id.resp_h", ZL_ADDR},     {"id.resp_p", ZL_PORT},
+    {"fuid", ZL_STRING},        {"file_mime_type", ZL_STRING}, {"file_desc", ZL_STRING},
+    {"proto", ZL_ENUM},         {"note", ZL_ENUM},          {"msg", ZL_STRING},
+    {"sub", ZL_STRING},         {"src", ZL_ADDR},           {"dst", ZL_ADDR},
+    {"p", ZL_PORT},             {"n", ZL_COUNT},            {"peer_descr", ZL_STRING},
+    {"actions", ZL_SET_STRING}, {"email_dest", ZL_SET_STRING}, {"suppress_for", ZL_INTERVAL},
+    {"remote_location.country_code", ZL_STRING}, {"remote_location.region", ZL_STRING},
+    {"remote_location.city", ZL_STRING}, {"remote_location.latitude", ZL_DOUBLE},
+    {"remote_location.longitude", ZL_DOUBLE}, {"community_id", ZL_STRING},
+    {"rule", ZL_STRING},        {"sid", ZL_COUNT},          {"severity", ZL_STRING},
+    {"technique", ZL_SET_STRING}, {"trans_depth", ZL_COUNT}, {"remote_asn", ZL_COUNT},
+    {"remote_as_org", ZL_STRING},
+};
+static const struct zl_schema notice_schema = {"notice", notice_fields,
+                                               ARRAY_LEN(notice_fields)};
+
+bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site,
+               const struct geo *geo)
 {
     struct zlog_options o = {dir, json};
     memset(lg, 0, sizeof(*lg));
     lg->site = site;
+    lg->geo = geo;
+    lg->notice = zlog_new(&o, &notice_schema);
     lg->conn = zlog_new(&o, &conn_schema);
     lg->weird = zlog_new(&o, &weird_schema);
     lg->http = zlog_new(&o, &http_schema);
     lg->files = zlog_new(&o, &files_schema);
     lg->ssl = zlog_new(&o, &ssl_schema);
     lg->quic = zlog_new(&o, &quic_schema);
-    return lg->conn && lg->weird && lg->http && lg->files && lg->ssl && lg->quic;
+    return lg->conn && lg->weird && lg->http && lg->files && lg->ssl && lg->quic && lg->notice;
 }
 
 static const char *proto_name(uint8_t proto)
@@ -168,6 +192,20 @@ void logs_conn(struct logs *lg, const struct flow *f)
         zl_set_end(l);
     } else {
         zl_unset(l);
+    }
+    /* Country and AS of each end, when a GeoIP database is loaded. */
+    for (int side = 0; side < 2; side++) {
+        struct geo_info g;
+        if (geo_count(lg->geo) && geo_lookup(lg->geo, side ? &f->resp_h : &f->orig_h, &g)) {
+            zl_cstr(l, g.country_code[0] ? g.country_code : NULL);
+            if (g.asn)
+                zl_count(l, g.asn);
+            else
+                zl_unset(l);
+        } else {
+            zl_unset(l);
+            zl_unset(l);
+        }
     }
     zl_end(l);
 }
@@ -412,7 +450,8 @@ void logs_weird(void *ctx, const struct weird_event *ev)
 bool logs_close(struct logs *lg)
 {
     bool ok = true;
-    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl, lg->quic};
+    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl, lg->quic,
+                          lg->notice};
     for (size_t i = 0; i < ARRAY_LEN(all); i++) {
         if (!all[i])
             continue;
@@ -426,4 +465,68 @@ bool logs_close(struct logs *lg)
     }
     memset(lg, 0, sizeof(*lg));
     return ok;
+}
+
+void logs_notice(void *ctx, const struct notice *n)
+{
+    struct logs *lg = ctx;
+    struct zlog *l = lg->notice;
+    const struct flow *f = n->flow;
+    const struct rule *r = n->rule;
+    zl_begin(l);
+    zl_time(l, n->ts);
+    put_id(l, f);
+    zl_cstr(l, n->fuid);
+    zl_cstr(l, n->file_mime);
+    zl_cstr(l, n->file_desc);
+    zl_cstr(l, proto_name(f->proto));
+    zl_cstr(l, r->note);
+    zl_cstr(l, r->msg);
+    zl_cstr(l, n->sub);
+    zl_addr(l, &f->orig_h);
+    zl_addr(l, &f->resp_h);
+    zl_port(l, f->resp_p);
+    zl_unset(l);                              /* n */
+    zl_unset(l);                              /* peer_descr */
+    const struct geo_info *g = n->remote;
+    zl_set_begin(l);
+    zl_set_item(l, "Notice::ACTION_LOG", 18);
+    if (g && g->found)
+        zl_set_item(l, "Notice::ACTION_ADD_GEODATA", 26);
+    zl_set_end(l);
+    zl_set_begin(l);                          /* email_dest: empty */
+    zl_set_end(l);
+    zl_unset(l);                              /* suppress_for: lolwire does not suppress */
+    bool geo = g && g->found;
+    zl_cstr(l, geo && g->country_code[0] ? g->country_code : NULL);
+    zl_cstr(l, geo && g->region[0] ? g->region : NULL);
+    zl_cstr(l, geo && g->city[0] ? g->city : NULL);
+    if (geo && g->has_location) {
+        zl_double(l, g->latitude);
+        zl_double(l, g->longitude);
+    } else {
+        zl_unset(l);
+        zl_unset(l);
+    }
+    zl_cstr(l, f->community_id);
+    zl_cstr(l, r->id);
+    zl_count(l, r->sid);
+    zl_cstr(l, severity_name(r->severity));
+    zl_set_begin(l);
+    for (const char *t = r->techniques; *t;) {
+        size_t k = strcspn(t, ",");
+        zl_set_item(l, t, k);
+        t += k + (t[k] == ',');
+    }
+    zl_set_end(l);
+    if (n->trans_depth)
+        zl_count(l, n->trans_depth);
+    else
+        zl_unset(l);
+    if (geo && g->asn)
+        zl_count(l, g->asn);
+    else
+        zl_unset(l);
+    zl_cstr(l, geo && g->as_org[0] ? g->as_org : NULL);
+    zl_end(l);
 }

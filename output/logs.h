@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "detect/detect.h"
+#include "detect/geo.h"
 #include "detect/site.h"
 #include "dissect/files.h"
 #include "dissect/flow.h"
@@ -20,11 +22,14 @@ struct logs {
     struct zlog *files;
     struct zlog *ssl;
     struct zlog *quic;
+    struct zlog *notice;
     const struct site *site;
+    const struct geo *geo;          /* conn.log's country and AS columns, or NULL */
 };
 
 /* Open every log under `dir` (files appear with their first record). */
-bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site);
+bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site,
+               const struct geo *geo);
 
 /* Write `f` to conn.log. */
 void logs_conn(struct logs *lg, const struct flow *f);
@@ -43,6 +48,9 @@ void logs_ssl(void *ctx, const struct flow *f, const struct tls_info *t);
 
 /* Write a QUIC connection to quic.log (a quic_sink_fn). */
 void logs_quic(void *ctx, const struct flow *f);
+
+/* Write a notice to notice.log (a notice_sink_fn). */
+void logs_notice(void *ctx, const struct notice *n);
 
 /* Close every log; returns false (with a message on stderr) if a write failed. */
 bool logs_close(struct logs *lg);

@@ -10,7 +10,8 @@ PKGS=(
     build-essential cmake pkg-config
     libpcap-dev libndpi-dev libmaxminddb-dev libcmocka-dev
     libssl-dev zlib1g-dev libcjson-dev libevtx-dev libbfio-dev
-    python3 tcpdump iproute2 mmdb-bin bsdextrautils clang tshark
+    python3 python3-jsonschema tcpdump iproute2 mmdb-bin libmaxmind-db-writer-perl
+    bsdextrautils clang tshark
 )
 
 missing=()

@@ -6,6 +6,10 @@ changes from run to run (#open and #close stamps).  uids and fuids are fixed by 
     golden_check.py LOLWIRE               compare (exit 1 on any difference)
     golden_check.py LOLWIRE --bless       rewrite the golden files (review the diff!)
 
+Each capture runs with --seed 1 and --no-geoip (a GeoIP database on the machine must not
+change the logs); tests/golden/<capture>/args, when present, adds options (one per line,
+"@ROOT@" standing for the repository), e.g. --local-nets and a test GeoIP database.
+
 Golden logs are reviewed like code: `git diff tests/golden` after a bless is the change.
 """
 import difflib
@@ -18,7 +22,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "tests", "golden")
-LOGS = ("conn.log", "http.log", "files.log", "ssl.log", "weird.log")
+LOGS = ("conn.log", "http.log", "files.log", "ssl.log", "weird.log", "notice.log")
 STAMP = re.compile(r"^#(open|close)\t.*$", re.M)
 
 
@@ -34,9 +38,15 @@ def main():
     for cap in caps:
         name = os.path.basename(cap)
         gdir = os.path.join(GOLDEN, name)
+        extra = []
+        argfile = os.path.join(gdir, "args")
+        if os.path.exists(argfile):
+            extra = [a.strip().replace("@ROOT@", ROOT) for a in open(argfile)
+                     if a.strip() and not a.startswith("#")]
         with tempfile.TemporaryDirectory() as td:
-            p = subprocess.run([lolwire, "-q", "--seed", "1", "-r", cap, "-o", td],
-                               capture_output=True, text=True)
+            geo = [] if "--geoip-db" in extra else ["--no-geoip"]
+            p = subprocess.run([lolwire, "-q", "--seed", "1", *geo, *extra,
+                                "-r", cap, "-o", td], capture_output=True, text=True)
             if p.returncode != 0:
                 failures.append(f"{name}: exit {p.returncode}: {p.stderr.strip()}")
                 continue
