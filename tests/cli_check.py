@@ -153,6 +153,7 @@ def main():
         check("summary line at exit", "packets" in r.stderr and "connections" in r.stderr and
               "weirds" in r.stderr, r.stderr)
 
+        detection_options(lw, wiki, shared, tmp)
         live_capture(lw, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -162,6 +163,64 @@ def main():
         print(f"  {'ok  ' if ok else 'FAIL'} {name}" + (f"\n        {detail[:400]}" if not ok else ""))
     print(f"cli: {len(results) - len(failed)} of {len(results)} checks passed")
     return 1 if failed else 0
+
+
+def detection_options(lw, wiki, shared, tmp):
+    """Rules files, the rule listing, severity, GeoIP and EVE options."""
+    bad = os.path.join(tmp, "bad.rules")
+    open(bad, "w").write("# my rules\n\nrule MY-1\n    sid 9900001\n    note My::Note\n"
+                         "    msg \"x\"\n    technique T1105\n    severity high\n"
+                         "    match http.user_agnet is curl\nend\n")
+    r = run([lw, "-r", wiki, "-o", tmp, "--rules", bad])
+    check("rules file with an error on line 9: FILE:9: message, exit 2",
+          r.returncode == 2 and f"{bad}:9: unknown field 'http.user_agnet'" in r.stderr, r.stderr)
+    r = run([lw, "-r", wiki, "-o", tmp, "--rules", os.path.join(tmp, "none.rules")])
+    check("missing rules file: exit 2 naming it", r.returncode == 2 and "none.rules" in r.stderr,
+          r.stderr)
+    good = os.path.join(tmp, "good.rules")
+    open(good, "w").write("rule MY-1\n    sid 9900001\n    note My::Wikipedia\n"
+                          "    msg \"wikipedia visited\"\n    technique T1105\n"
+                          "    severity medium\n    on http tls\n"
+                          "    match server.name domain wikipedia.org\nend\n"
+                          "disable LW-IE7-UA\n")
+    r = run([lw, "--list-rules", "--rules", good])
+    lines = r.stdout.splitlines()
+    check("--list-rules lists built-in and user rules, marks disabled ones",
+          r.returncode == 0 and any(l.startswith("MY-1\t9900001\tmedium\thttp,tls") for l in lines)
+          and any(l.startswith("LW-IE7-UA\t") and l.endswith("(disabled)") for l in lines)
+          and sum(1 for l in lines if l.startswith("LW-")) >= 40, r.stdout[-400:])
+    r = run([lw, "--list-rules", "--no-builtin-rules", "--rules", good])
+    check("--no-builtin-rules: disable of a built-in rule is then an error (exit 2)",
+          r.returncode == 2 and "LW-IE7-UA" in r.stderr, r.stderr)
+    d = os.path.join(tmp, "userrule")
+    eve = os.path.join(tmp, "user.eve.json")
+    r = run([lw, "-q", "--seed", "1", "-r", wiki, "-o", d, "--rules", good, "--eve", eve,
+             "--no-geoip"])
+    notices = read_zeek_log(os.path.join(d, "notice.log")) if r.returncode == 0 and \
+        os.path.exists(os.path.join(d, "notice.log")) else []
+    check("a user rule raises notices (notice.log and eve.json, one line each)",
+          notices and all(n["rule"] == "MY-1" and n["note"] == "My::Wikipedia" for n in notices)
+          and len(open(eve).read().splitlines()) == len(notices), r.stderr)
+    allow = os.path.join(tmp, "allow.rules")
+    open(allow, "w").write("allow host wikipedia.org for MY-1\n")
+    d = os.path.join(tmp, "allowed")
+    r = run([lw, "-q", "-r", wiki, "-o", d, "--rules", good, "--rules", allow])
+    check("an allowlist entry silences the rule",
+          r.returncode == 0 and not os.path.exists(os.path.join(d, "notice.log")), r.stderr)
+    r = run([lw, "-r", wiki, "-o", tmp, "--min-severity", "loud"])
+    check("bad --min-severity: exit 2", r.returncode == 2 and "loud" in r.stderr, r.stderr)
+    r = run([lw, "-r", wiki, "-o", tmp, "--geoip-db", os.path.join(tmp, "no.mmdb")])
+    check("missing GeoIP database: exit 2 naming it", r.returncode == 2 and "no.mmdb" in r.stderr,
+          r.stderr)
+    r = run([lw, "-r", wiki, "-o", tmp, "--geoip-db", wiki])
+    check("a file that is not a MaxMind database: exit 2", r.returncode == 2 and
+          "wikipedia.pcap" in r.stderr, r.stderr)
+    r = run([lw, "-r", wiki, "-o", tmp, "--no-geoip", "--geoip-db", wiki])
+    check("--no-geoip with --geoip-db: exit 2", r.returncode == 2, r.stderr)
+    r = run([lw, "-r", wiki, "-o", os.path.join(tmp, "e"), "--eve",
+             os.path.join(tmp, "no-dir", "eve.json")])
+    check("unwritable --eve file: exit 1 naming it", r.returncode == 1 and "eve.json" in r.stderr,
+          r.stderr)
 
 
 def conn_rows_of(lw, pcap, tmp):

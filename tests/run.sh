@@ -57,6 +57,10 @@ suite "golden logs of pcaps/ (tests/golden)" python3 tests/golden_check.py "$BUI
 suite "http capture set (types by bytes, hashes)" python3 tests/http_set_check.py "$BUILD/lolwire"
 suite "http-evader (regression floor 345 of 501)" \
     python3 tests/evader_check.py "$BUILD/lolwire" "$SHARED" --min 345
+suite "detections: capture set, corpus look-alikes, EVE schema, GeoIP" \
+    python3 tests/detect_check.py "$BUILD/lolwire" "$SHARED"
+suite "docs/detections.md generated from rules/builtin.rules" \
+    python3 scripts/gen-detections-doc.py --check
 suite "community id vectors" python3 tests/community_id_check.py "$BUILD/lolwire" "$SHARED"
 suite "log format (zeek-cut rules, JSON)" \
     python3 tests/log_format_check.py "$BUILD/lolwire" "${FORMAT_CAPTURES[@]}"
