@@ -42,7 +42,7 @@ fuzz: build-fuzz
 
 demo: build
 	@rm -rf $(DEMO_LOGS)
-	@./$(BUILD)/lolwire -r $(DEMO_PCAP) -o $(DEMO_LOGS)
+	@./$(BUILD)/lolwire -r $(DEMO_PCAP) -o $(DEMO_LOGS) --eve $(DEMO_LOGS)/eve.json
 	@bash scripts/demo-summary.sh $(DEMO_LOGS)
 
 test: build build-san

@@ -73,9 +73,7 @@ static void put_str(struct zl_buf *b, bool *first, const char *key, const char *
     if (!v)
         return;
     put_key(b, first, key);
-    put(b, "\"");
-    zl_escape_json(b, v, strlen(v));
-    put(b, "\"");
+    zl_escape_json(b, v, strlen(v)); /* quotes included */
 }
 
 static void put_num(struct zl_buf *b, bool *first, const char *key, int64_t v)
@@ -101,9 +99,7 @@ static void put_list(struct zl_buf *b, bool *first, const char *key, const char 
             if (!one)
                 put(b, ",");
             one = false;
-            put(b, "\"");
             zl_escape_json(b, p, k);
-            put(b, "\"");
         }
         p += k + (e != NULL);
     }

@@ -34,6 +34,11 @@ if [ -s "$dir/files.log" ]; then
     echo "Files (files.log: mime_type seen_bytes sha256), typed by their bytes:"
     cut_cols "$dir/files.log" "mime_type seen_bytes sha256" | column -t | sed 's/^/  /'
 fi
+if [ -s "$dir/notice.log" ]; then
+    echo
+    echo "Detections (notice.log: severity note technique file_desc):"
+    cut_cols "$dir/notice.log" "severity note technique file_desc" | column -t | sed 's/^/  /'
+fi
 if [ -s "$dir/weird.log" ]; then
     echo
     echo "Protocol anomalies (weird.log):"

@@ -8,7 +8,8 @@ changes from run to run (#open and #close stamps).  uids and fuids are fixed by 
 
 Each capture runs with --seed 1 and --no-geoip (a GeoIP database on the machine must not
 change the logs); tests/golden/<capture>/args, when present, adds options (one per line,
-"@ROOT@" standing for the repository), e.g. --local-nets and a test GeoIP database.
+"@ROOT@" standing for the repository and "@LAB_MMDB@" for the lab GeoIP database that
+tests/geo/write-lab-mmdb.pl builds), e.g. --local-nets and --geoip-db.
 
 Golden logs are reviewed like code: `git diff tests/golden` after a bless is the change.
 """
@@ -35,13 +36,18 @@ def main():
     bless = "--bless" in sys.argv
     caps = sorted(glob.glob(os.path.join(ROOT, "pcaps", "*.pcap")))
     failures, compared = [], 0
+    labdir = tempfile.TemporaryDirectory()
+    lab_mmdb = os.path.join(labdir.name, "lab.mmdb")
+    subprocess.run(["perl", os.path.join(ROOT, "tests", "geo", "write-lab-mmdb.pl"), lab_mmdb],
+                   check=True)
     for cap in caps:
         name = os.path.basename(cap)
         gdir = os.path.join(GOLDEN, name)
         extra = []
         argfile = os.path.join(gdir, "args")
         if os.path.exists(argfile):
-            extra = [a.strip().replace("@ROOT@", ROOT) for a in open(argfile)
+            extra = [a.strip().replace("@ROOT@", ROOT).replace("@LAB_MMDB@", lab_mmdb)
+                     for a in open(argfile)
                      if a.strip() and not a.startswith("#")]
         with tempfile.TemporaryDirectory() as td:
             geo = [] if "--geoip-db" in extra else ["--no-geoip"]
