@@ -106,6 +106,18 @@ static void put_list(struct zl_buf *b, bool *first, const char *key, const char 
     put(b, "]");
 }
 
+/* "key":{"hash":"..."} (Suricata's ja3/ja3s objects); nothing when empty. */
+static void put_hash(struct zl_buf *b, bool *first, const char *key, const char *hash)
+{
+    if (!hash[0])
+        return;
+    put_key(b, first, key);
+    bool one = true;
+    put(b, "{");
+    put_str(b, &one, "hash", hash);
+    put(b, "}");
+}
+
 static int eve_severity(enum severity s)
 {
     switch (s) {
@@ -222,20 +234,8 @@ void eve_alert(void *ctx, const struct notice *n)
                 snprintf(sv, sizeof(sv), "%s", name);
             put_str(b, &h, "version", sv);
         }
-        if (tl->ja3[0]) {
-            put_key(b, &h, "ja3");
-            bool j = true;
-            put(b, "{");
-            put_str(b, &j, "hash", tl->ja3);
-            put(b, "}");
-        }
-        if (tl->ja3s[0]) {
-            put_key(b, &h, "ja3s");
-            bool j = true;
-            put(b, "{");
-            put_str(b, &j, "hash", tl->ja3s);
-            put(b, "}");
-        }
+        put_hash(b, &h, "ja3", tl->ja3);
+        put_hash(b, &h, "ja3s", tl->ja3s);
         put_str(b, &h, "ja4", tl->ja4[0] ? tl->ja4 : NULL);
         put_list(b, &h, "client_alpns", tl->alpn_offered, ',');
         put(b, "}");
