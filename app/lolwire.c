@@ -21,6 +21,7 @@
 #include "detect/detect.h"
 #include "detect/geo.h"
 #include "detect/rules.h"
+#include "hostev/hostev.h"
 #include "output/eve.h"
 #include "output/logs.h"
 
@@ -37,7 +38,15 @@ static void on_signal(int sig)
 struct sinks {
     struct logs *logs;
     struct detector *det;
+    struct hostctx *hctx;
 };
+
+static void on_hostev(void *ctx, const struct hostev *e)
+{
+    struct sinks *s = ctx;
+    logs_hostev(s->logs, e);
+    hostctx_add(s->hctx, e);
+}
 
 static void on_flow_end(void *ctx, struct flow *f)
 {
@@ -270,7 +279,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "lolwire: out of memory\n");
         return 1;
     }
+    struct hostctx *hctx = opt.nhost_events ? hostctx_new() : NULL;
+    logs.hctx = hctx;
     struct detect_config dc = {
+        .hostctx = hctx,
         .rules = rules,
         .site = &opt.site,
         .geo = geo,
@@ -283,6 +295,7 @@ int main(int argc, char **argv)
     }
     detector_add_sink(det, logs_notice, &logs);
     struct eve *eve = NULL;
+    int r_failures_hostev = 0;
     if (opt.eve) {
         eve = eve_open(opt.eve, err, sizeof(err));
         if (!eve) {
@@ -292,7 +305,14 @@ int main(int argc, char **argv)
         }
         detector_add_sink(det, eve_alert, eve);
     }
-    struct sinks sinks = {&logs, det};
+    struct sinks sinks = {&logs, det, hctx};
+    /* Host events first: a replay's host logs are complete before its traffic. */
+    for (int i = 0; i < opt.nhost_events; i++) {
+        if (!hostev_read_path(opt.host_events[i], on_hostev, &sinks, err, sizeof(err))) {
+            fprintf(stderr, "lolwire: host events: %s\n", err);
+            r_failures_hostev++;
+        }
+    }
     weird_set_sink(logs_weird, &logs);
     http_set_sink(on_http, &sinks);
     files_set_sink(logs_file, &logs);
@@ -313,7 +333,7 @@ int main(int argc, char **argv)
         .on_end = on_flow_end,
         .ctx = &sinks,
     };
-    struct run r = {.opt = &opt};
+    struct run r = {.opt = &opt, .failures = r_failures_hostev};
     r.dec.flows = flow_table_new(&fc);
     r.dec.frags = frag_table_new();
     if (!r.dec.flows || !r.dec.frags) {
@@ -380,6 +400,7 @@ int main(int argc, char **argv)
     if (!eve_close(eve))
         logs_ok = false;
     detector_free(det);
+    hostctx_free(hctx);
     geo_close(geo);
     ruleset_free(rules);
 

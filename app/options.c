@@ -42,6 +42,10 @@ static void usage(FILE *out)
             "                          /var/lib/GeoIP, /usr/local/share/GeoIP)\n"
             "  --no-geoip              no GeoIP, not even the default search\n"
             "\n"
+            "Host events:\n"
+            "  --host-events PATH      Sysmon/Windows events: ECS or flat JSON lines, event XML\n"
+            "                          lines, EVTX; a file, a directory or '-'; repeatable\n"
+            "\n"
             "Tuning:\n"
             "  --local-nets CIDR[,..]  the site's networks (fills local_orig/local_resp)\n"
             "  --max-flows N           connections tracked at once (default %u)\n"
@@ -74,7 +78,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 enum {
     OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS, OPT_RULES,
-    OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP
+    OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP, OPT_HOST_EVENTS
 };
 
 enum opt_result options_parse(struct options *o, int argc, char **argv)
@@ -92,6 +96,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         {"eve", required_argument, NULL, OPT_EVE},
         {"geoip-db", required_argument, NULL, OPT_GEOIP},
         {"no-geoip", no_argument, NULL, OPT_NO_GEOIP},
+        {"host-events", required_argument, NULL, OPT_HOST_EVENTS},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
@@ -207,6 +212,14 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         case OPT_NO_GEOIP:
             o->no_geoip = true;
             break;
+        case OPT_HOST_EVENTS:
+            if (o->nhost_events == (int)ARRAY_LEN(o->host_events)) {
+                fprintf(stderr, "lolwire: too many --host-events paths (at most %zu)\n",
+                        ARRAY_LEN(o->host_events));
+                return OPT_USAGE_ERROR;
+            }
+            o->host_events[o->nhost_events++] = optarg;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -240,7 +253,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
     }
     if (o->list_rules)
         return OPT_RUN;
-    if (!o->iface && !o->nfiles && !o->ndirs) {
+    if (!o->iface && !o->nfiles && !o->ndirs && !o->nhost_events) {
         fprintf(stderr, "lolwire: nothing to read: give -r FILE, -R DIR or -i IFACE "
                         "(see --help)\n");
         return OPT_USAGE_ERROR;

@@ -35,6 +35,8 @@ struct options {
     const char *geoip[8];             /* --geoip-db */
     int ngeoip;
     bool no_geoip;
+    const char *host_events[64];      /* --host-events */
+    int nhost_events;
 };
 
 enum opt_result { OPT_RUN, OPT_EXIT_OK, OPT_USAGE_ERROR };

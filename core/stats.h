@@ -61,6 +61,14 @@
     X(notices_merged, "rule matches folded into a more severe one of the same note")          \
     X(notices_below_min, "notices under --min-severity, not written")                         \
     X(geo_misses, "GeoIP lookups no database could answer")                                   \
+    X(hostev_files, "host event files read")                                                 \
+    X(hostev_events, "host events read (every kind)")                                         \
+    X(hostev_garbage, "host event lines or records skipped: not an event")                    \
+    X(hostev_values_cut, "host event values cut at HEV_MAX_STRING")                           \
+    X(hostev_evtx_recovered, "EVTX recovered records (deleted-chunk fragments), not parsed")  \
+    X(hostev_bad_values, "network events whose addresses did not parse")                      \
+    X(hostctx_dropped, "host events not kept: the store was full (HOSTCTX_MAX_EVENTS)")     \
+    X(hostctx_attributed, "connections attributed to a host process")                        \
     X(weirds, "protocol anomalies (weird.log)")                                                \
     X(weirds_suppressed, "weirds counted but not logged (duplicates or sampling)")             \
     X(capture_drops, "packets dropped by the kernel or interface (live capture)")             \

@@ -171,6 +171,7 @@ static void run(struct detector *d, struct evidence *ev)
             .app_proto = ev->kind == EV_HTTP ? "http" : "tls",
             .sub = sub,
             .remote = evidence_geo(ev, true),
+            .proc = evidence_proc(ev),
         };
         if (ev->kind == EV_HTTP) {
             n.trans_depth = ev->http->depth;
@@ -190,7 +191,7 @@ void detect_http(void *ctx, const struct flow *f, const struct http_txn *t)
 {
     struct detector *d = ctx;
     struct evidence ev;
-    evidence_init_http(&ev, f, t, d->cfg.site, d->cfg.geo);
+    evidence_init_http(&ev, f, t, d->cfg.site, d->cfg.geo, d->cfg.hostctx);
     run(d, &ev);
     evidence_done(&ev);
 }
@@ -199,7 +200,7 @@ void detect_tls(void *ctx, const struct flow *f, const struct tls_info *t)
 {
     struct detector *d = ctx;
     struct evidence ev;
-    evidence_init_tls(&ev, f, t, d->cfg.site, d->cfg.geo);
+    evidence_init_tls(&ev, f, t, d->cfg.site, d->cfg.geo, d->cfg.hostctx);
     run(d, &ev);
     evidence_done(&ev);
 }

@@ -15,6 +15,7 @@
 
 #include "detect/evidence.h"
 #include "detect/geo.h"
+#include "detect/hostctx.h"
 #include "detect/rules.h"
 
 struct flow;
@@ -34,6 +35,7 @@ struct notice {
     const char *sub;              /* evidence: the fields the rule looked at, and values */
     uint32_t trans_depth;         /* 0 when not HTTP */
     const struct geo_info *remote; /* the server's location (found == false: unknown) */
+    const struct attribution *proc; /* the process behind the connection, or NULL */
 };
 
 typedef void (*notice_sink_fn)(void *ctx, const struct notice *n);
@@ -43,6 +45,7 @@ struct detect_config {
     const struct site *site;
     const struct geo *geo;
     enum severity min_severity;   /* notices below are counted, not written */
+    struct hostctx *hostctx;      /* host events, or NULL */
 };
 
 struct detector;

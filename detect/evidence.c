@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "detect/hostctx.h"
 #include "detect/site.h"
 #include "dissect/classify.h"
 #include "dissect/flow.h"
@@ -24,6 +25,8 @@ enum {
     F_SERVER_COUNTRY, F_SERVER_ASN, F_SERVER_AS_ORG,
     F_CLIENT_IP, F_CLIENT_PORT, F_CLIENT_LOCAL, F_CLIENT_COUNTRY,
     F_CONN_SERVICE, F_CONN_APP, F_CONN_RISKS,
+    F_PROC_FOUND, F_PROC_IMAGE, F_PROC_NAME, F_PROC_CMDLINE, F_PROC_PARENT, F_PROC_PARENT_NAME,
+    F_PROC_USER, F_PROC_MATCH, F_PROC_FILE, F_PROC_FILE_IMAGE,
     F_COUNT
 };
 
@@ -86,6 +89,18 @@ static const struct ev_field fields[F_COUNT] = {
     [F_CONN_SERVICE] = {"conn.service", EVT_SET, H | T, "services recognised (http, ssl, ...)"},
     [F_CONN_APP] = {"conn.app", EVT_STR, H | T, "nDPI's protocol name (TLS.Google, ...)"},
     [F_CONN_RISKS] = {"conn.risks", EVT_SET, H | T, "nDPI risk names"},
+    [F_PROC_FOUND] = {"proc.found", EVT_BOOL, H | T,
+                      "host events name the process behind the connection"},
+    [F_PROC_IMAGE] = {"proc.image", EVT_STR, H | T, "that process's image path"},
+    [F_PROC_NAME] = {"proc.name", EVT_STR, H | T, "its file name, lower case (msiexec.exe)"},
+    [F_PROC_CMDLINE] = {"proc.cmdline", EVT_STR, H | T, "its command line"},
+    [F_PROC_PARENT] = {"proc.parent", EVT_STR, H | T, "its parent's image path"},
+    [F_PROC_PARENT_NAME] = {"proc.parent_name", EVT_STR, H | T, "its parent's file name, lower case"},
+    [F_PROC_USER] = {"proc.user", EVT_STR, H | T, "its user"},
+    [F_PROC_MATCH] = {"proc.match", EVT_STR, H | T,
+                      "how it was found: tuple, url, installer-url, bits-url, dns, file"},
+    [F_PROC_FILE] = {"proc.file", EVT_STR, H, "a file written from this download (path)"},
+    [F_PROC_FILE_IMAGE] = {"proc.file_image", EVT_STR, H, "the process that wrote it"},
 };
 #undef H
 #undef T
@@ -120,9 +135,10 @@ static void init_common(struct evidence *ev, const struct flow *f, const struct 
 }
 
 void evidence_init_http(struct evidence *ev, const struct flow *f, const struct http_txn *t,
-                        const struct site *site, const struct geo *geo)
+                        const struct site *site, const struct geo *geo, struct hostctx *hc)
 {
     init_common(ev, f, site, geo);
+    ev->hostctx = hc;
     ev->kind = EV_HTTP;
     ev->ts = t->ts;
     ev->http = t;
@@ -131,9 +147,10 @@ void evidence_init_http(struct evidence *ev, const struct flow *f, const struct 
 }
 
 void evidence_init_tls(struct evidence *ev, const struct flow *f, const struct tls_info *t,
-                       const struct site *site, const struct geo *geo)
+                       const struct site *site, const struct geo *geo, struct hostctx *hc)
 {
     init_common(ev, f, site, geo);
+    ev->hostctx = hc;
     ev->kind = EV_TLS;
     ev->ts = t->ts;
     ev->tls = t;
@@ -230,6 +247,28 @@ static void set_str(struct ev_val *v, const char *s)
 {
     v->present = s != NULL;
     v->s = s;
+}
+
+const struct attribution *evidence_proc(struct evidence *ev)
+{
+    if (!ev->proc_done) {
+        ev->proc = hostctx_attribute(ev->hostctx, ev->flow, ev->http, ev->tls);
+        ev->proc_done = true;
+    }
+    return ev->proc;
+}
+
+/* The file name of a Windows path, lower case. */
+static const char *base_name(struct evidence *ev, const char *path)
+{
+    if (!path)
+        return NULL;
+    const char *b = strrchr(path, '\\');
+    const char *s = strrchr(path, '/');
+    if (s > b)
+        b = s;
+    b = b ? b + 1 : path;
+    return own_lower(ev, b, strlen(b));
 }
 
 const struct geo_info *evidence_geo(struct evidence *ev, bool server)
@@ -453,6 +492,34 @@ static void compute(struct evidence *ev, int idx, struct ev_val *v)
             }
         }
         break;
+    case F_PROC_FOUND:
+        v->present = true;
+        v->b = evidence_proc(ev) != NULL;
+        break;
+    case F_PROC_IMAGE:
+    case F_PROC_NAME:
+    case F_PROC_CMDLINE:
+    case F_PROC_PARENT:
+    case F_PROC_PARENT_NAME:
+    case F_PROC_USER:
+    case F_PROC_MATCH:
+    case F_PROC_FILE:
+    case F_PROC_FILE_IMAGE: {
+        const struct attribution *a = evidence_proc(ev);
+        if (!a)
+            break;
+        const char *val = idx == F_PROC_IMAGE         ? a->image
+                          : idx == F_PROC_NAME        ? base_name(ev, a->image)
+                          : idx == F_PROC_CMDLINE     ? a->command_line
+                          : idx == F_PROC_PARENT      ? a->parent_image
+                          : idx == F_PROC_PARENT_NAME ? base_name(ev, a->parent_image)
+                          : idx == F_PROC_USER        ? a->user
+                          : idx == F_PROC_MATCH       ? a->match
+                          : idx == F_PROC_FILE        ? a->file
+                                                      : a->file_image;
+        set_str(v, val);
+        break;
+    }
     default:
         break;
     }

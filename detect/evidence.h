@@ -20,6 +20,8 @@ struct http_txn;
 struct http_file_ref;
 struct tls_info;
 struct site;
+struct hostctx;
+struct attribution;
 
 enum ev_kind { EV_HTTP = 1, EV_TLS = 2 };
 
@@ -61,7 +63,10 @@ struct evidence {
     const struct tls_info *tls;         /* EV_TLS */
     const struct site *site;
     const struct geo *geo;
+    struct hostctx *hostctx;
     /* Filled on demand. */
+    bool proc_done;
+    const struct attribution *proc;
     bool geo_done[2];
     struct geo_info geo_info[2];        /* [0] client, [1] server */
     char *owned[16];                    /* derived strings, freed by evidence_done */
@@ -71,13 +76,16 @@ struct evidence {
 };
 
 void evidence_init_http(struct evidence *ev, const struct flow *f, const struct http_txn *t,
-                        const struct site *site, const struct geo *geo);
+                        const struct site *site, const struct geo *geo, struct hostctx *hc);
 void evidence_init_tls(struct evidence *ev, const struct flow *f, const struct tls_info *t,
-                       const struct site *site, const struct geo *geo);
+                       const struct site *site, const struct geo *geo, struct hostctx *hc);
 void evidence_done(struct evidence *ev);
 
 /* The value of field `idx` (from ev_field_find) for this event. */
 const struct ev_val *evidence_get(struct evidence *ev, int idx);
+
+/* The process behind the connection (host events), or NULL. */
+const struct attribution *evidence_proc(struct evidence *ev);
 
 /* The server's (responder's) and client's location. */
 const struct geo_info *evidence_geo(struct evidence *ev, bool server);

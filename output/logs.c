@@ -15,6 +15,9 @@ static const struct zl_field conn_fields[] = {
     {"ip_proto", ZL_COUNT},    {"community_id", ZL_STRING},  {"app", ZL_STRING},
     {"app_risks", ZL_SET_STRING}, {"orig_cc", ZL_STRING},     {"orig_asn", ZL_COUNT},
     {"resp_cc", ZL_STRING},    {"resp_asn", ZL_COUNT},
+    {"proc.host", ZL_STRING},  {"proc.image", ZL_STRING},  {"proc.pid", ZL_COUNT},
+    {"proc.guid", ZL_STRING},  {"proc.cmdline", ZL_STRING}, {"proc.parent", ZL_STRING},
+    {"proc.user", ZL_STRING},  {"proc.match", ZL_STRING},  {"proc.file", ZL_STRING},
 };
 static const struct zl_schema conn_schema = {"conn", conn_fields, ARRAY_LEN(conn_fields)};
 
@@ -38,6 +41,9 @@ static const struct zl_field http_fields[] = {
     {"orig_mime_types", ZL_VECTOR_STRING}, {"resp_fuids", ZL_VECTOR_STRING},
     {"resp_filenames", ZL_VECTOR_STRING}, {"resp_mime_types", ZL_VECTOR_STRING},
     {"community_id", ZL_STRING},
+    {"proc.host", ZL_STRING},  {"proc.image", ZL_STRING},  {"proc.pid", ZL_COUNT},
+    {"proc.guid", ZL_STRING},  {"proc.cmdline", ZL_STRING}, {"proc.parent", ZL_STRING},
+    {"proc.user", ZL_STRING},  {"proc.match", ZL_STRING},  {"proc.file", ZL_STRING},
 };
 static const struct zl_schema http_schema = {"http", http_fields, ARRAY_LEN(http_fields)};
 
@@ -65,6 +71,9 @@ static const struct zl_field ssl_fields[] = {
     {"sni_matches_cert", ZL_BOOL}, {"subject", ZL_STRING},  {"issuer", ZL_STRING},
     {"ja3", ZL_STRING},         {"ja3s", ZL_STRING},        {"ja4", ZL_STRING},
     {"community_id", ZL_STRING},
+    {"proc.host", ZL_STRING},  {"proc.image", ZL_STRING},  {"proc.pid", ZL_COUNT},
+    {"proc.guid", ZL_STRING},  {"proc.cmdline", ZL_STRING}, {"proc.parent", ZL_STRING},
+    {"proc.user", ZL_STRING},  {"proc.match", ZL_STRING},  {"proc.file", ZL_STRING},
 };
 static const struct zl_schema ssl_schema = {"ssl", ssl_fields, ARRAY_LEN(ssl_fields)};
 
@@ -92,9 +101,26 @@ static const struct zl_field notice_fields[] = {
     {"rule", ZL_STRING},        {"sid", ZL_COUNT},          {"severity", ZL_STRING},
     {"technique", ZL_SET_STRING}, {"trans_depth", ZL_COUNT}, {"remote_asn", ZL_COUNT},
     {"remote_as_org", ZL_STRING},
+    {"proc.host", ZL_STRING},  {"proc.image", ZL_STRING},  {"proc.pid", ZL_COUNT},
+    {"proc.guid", ZL_STRING},  {"proc.cmdline", ZL_STRING}, {"proc.parent", ZL_STRING},
+    {"proc.user", ZL_STRING},  {"proc.match", ZL_STRING},  {"proc.file", ZL_STRING},
 };
 static const struct zl_schema notice_schema = {"notice", notice_fields,
                                                ARRAY_LEN(notice_fields)};
+
+/* host_events.log: every host event read, normalised (docs/host-events.md). */
+static const struct zl_field hostev_fields[] = {
+    {"ts", ZL_TIME},             {"host", ZL_STRING},        {"event_id", ZL_COUNT},
+    {"kind", ZL_STRING},         {"format", ZL_STRING},      {"image", ZL_STRING},
+    {"pid", ZL_COUNT},           {"guid", ZL_STRING},        {"command_line", ZL_STRING},
+    {"user", ZL_STRING},         {"parent_image", ZL_STRING}, {"parent_guid", ZL_STRING},
+    {"proto", ZL_ENUM},          {"src_h", ZL_ADDR},         {"src_p", ZL_PORT},
+    {"dst_h", ZL_ADDR},          {"dst_p", ZL_PORT},         {"query", ZL_STRING},
+    {"answers", ZL_SET_STRING},  {"target", ZL_STRING},      {"sha256", ZL_STRING},
+    {"host_url", ZL_STRING},     {"url", ZL_STRING},
+};
+static const struct zl_schema hostev_schema = {"host_events", hostev_fields,
+                                               ARRAY_LEN(hostev_fields)};
 
 bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site,
                const struct geo *geo)
@@ -104,13 +130,15 @@ bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *s
     lg->site = site;
     lg->geo = geo;
     lg->notice = zlog_new(&o, &notice_schema);
+    lg->hostev = zlog_new(&o, &hostev_schema);
     lg->conn = zlog_new(&o, &conn_schema);
     lg->weird = zlog_new(&o, &weird_schema);
     lg->http = zlog_new(&o, &http_schema);
     lg->files = zlog_new(&o, &files_schema);
     lg->ssl = zlog_new(&o, &ssl_schema);
     lg->quic = zlog_new(&o, &quic_schema);
-    return lg->conn && lg->weird && lg->http && lg->files && lg->ssl && lg->quic && lg->notice;
+    return lg->conn && lg->weird && lg->http && lg->files && lg->ssl && lg->quic && lg->notice &&
+           lg->hostev;
 }
 
 static const char *proto_name(uint8_t proto)
@@ -131,6 +159,28 @@ static void put_locality(struct zlog *l, const struct site *site, const struct l
         zl_bool(l, site_is_local(site, a));
     else
         zl_unset(l);
+}
+
+/* The proc.* columns: the process behind the connection (host events), or unset. */
+static void put_proc(struct zlog *l, const struct attribution *a)
+{
+    if (!a) {
+        for (int i = 0; i < 9; i++)
+            zl_unset(l);
+        return;
+    }
+    zl_cstr(l, a->host);
+    zl_cstr(l, a->image);
+    if (a->pid)
+        zl_count(l, a->pid);
+    else
+        zl_unset(l);
+    zl_cstr(l, a->guid);
+    zl_cstr(l, a->command_line);
+    zl_cstr(l, a->parent_image);
+    zl_cstr(l, a->user);
+    zl_cstr(l, a->match);
+    zl_cstr(l, a->file);
 }
 
 void logs_conn(struct logs *lg, const struct flow *f)
@@ -207,6 +257,8 @@ void logs_conn(struct logs *lg, const struct flow *f)
             zl_unset(l);
         }
     }
+    put_proc(l, hostctx_attribute(lg->hctx, f, NULL, NULL));
+    hostctx_forget(lg->hctx, f);
     zl_end(l);
 }
 
@@ -296,6 +348,7 @@ void logs_http(void *ctx, const struct flow *f, const struct http_txn *t)
         put_strings(l, mimes, n);
     }
     zl_cstr(l, f->community_id);
+    put_proc(l, hostctx_attribute(lg->hctx, f, t, NULL));
     zl_end(l);
 }
 
@@ -384,6 +437,7 @@ void logs_ssl(void *ctx, const struct flow *f, const struct tls_info *t)
     zl_cstr(l, t->ja3s[0] ? t->ja3s : NULL);
     zl_cstr(l, t->ja4[0] ? t->ja4 : NULL);
     zl_cstr(l, f->community_id);
+    put_proc(l, hostctx_attribute(lg->hctx, f, NULL, t));
     zl_end(l);
 }
 
@@ -451,7 +505,7 @@ bool logs_close(struct logs *lg)
 {
     bool ok = true;
     struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl, lg->quic,
-                          lg->notice};
+                          lg->notice, lg->hostev};
     for (size_t i = 0; i < ARRAY_LEN(all); i++) {
         if (!all[i])
             continue;
@@ -528,5 +582,57 @@ void logs_notice(void *ctx, const struct notice *n)
     else
         zl_unset(l);
     zl_cstr(l, geo && g->as_org[0] ? g->as_org : NULL);
+    put_proc(l, n->proc);
+    zl_end(l);
+}
+
+void logs_hostev(void *ctx, const struct hostev *e)
+{
+    struct logs *lg = ctx;
+    struct zlog *l = lg->hostev;
+    zl_begin(l);
+    if (e->ts)
+        zl_time(l, e->ts);
+    else
+        zl_unset(l);
+    zl_cstr(l, e->computer);
+    zl_count(l, e->event_id);
+    zl_cstr(l, hostev_kind_name(e->kind));
+    zl_cstr(l, hostev_format_name(e->format));
+    zl_cstr(l, e->image);
+    if (e->pid)
+        zl_count(l, e->pid);
+    else
+        zl_unset(l);
+    zl_cstr(l, e->guid[0] ? e->guid : NULL);
+    zl_cstr(l, e->command_line);
+    zl_cstr(l, e->user);
+    zl_cstr(l, e->parent_image);
+    zl_cstr(l, e->parent_guid[0] ? e->parent_guid : NULL);
+    if (e->has_tuple) {
+        zl_cstr(l, proto_name(e->proto));
+        zl_addr(l, &e->src);
+        zl_port(l, e->sport);
+        zl_addr(l, &e->dst);
+        zl_port(l, e->dport);
+    } else {
+        for (int i = 0; i < 5; i++)
+            zl_unset(l);
+    }
+    zl_cstr(l, e->query);
+    if (e->nanswers) {
+        zl_set_begin(l);
+        for (unsigned i = 0; i < e->nanswers; i++) {
+            char a[LW_ADDR_STRLEN];
+            zl_set_item(l, a, addr_format(&e->answers[i], a));
+        }
+        zl_set_end(l);
+    } else {
+        zl_unset(l);
+    }
+    zl_cstr(l, e->target);
+    zl_cstr(l, e->sha256[0] ? e->sha256 : NULL);
+    zl_cstr(l, e->host_url);
+    zl_cstr(l, e->url);
     zl_end(l);
 }

@@ -7,12 +7,14 @@
 
 #include "detect/detect.h"
 #include "detect/geo.h"
+#include "detect/hostctx.h"
 #include "detect/site.h"
 #include "dissect/files.h"
 #include "dissect/flow.h"
 #include "dissect/http.h"
 #include "dissect/tls.h"
 #include "dissect/weird.h"
+#include "hostev/hostev.h"
 #include "output/zeeklog.h"
 
 struct logs {
@@ -23,8 +25,10 @@ struct logs {
     struct zlog *ssl;
     struct zlog *quic;
     struct zlog *notice;
+    struct zlog *hostev;
     const struct site *site;
     const struct geo *geo;          /* conn.log's country and AS columns, or NULL */
+    struct hostctx *hctx;           /* host events: the proc.* columns, or NULL */
 };
 
 /* Open every log under `dir` (files appear with their first record). */
@@ -51,6 +55,9 @@ void logs_quic(void *ctx, const struct flow *f);
 
 /* Write a notice to notice.log (a notice_sink_fn). */
 void logs_notice(void *ctx, const struct notice *n);
+
+/* Write a host event to host_events.log (a hostev_sink_fn). */
+void logs_hostev(void *ctx, const struct hostev *e);
 
 /* Close every log; returns false (with a message on stderr) if a write failed. */
 bool logs_close(struct logs *lg);

@@ -9,7 +9,7 @@ set -euo pipefail
 PKGS=(
     build-essential cmake pkg-config
     libpcap-dev libndpi-dev libmaxminddb-dev libcmocka-dev
-    libssl-dev zlib1g-dev libcjson-dev libevtx-dev libbfio-dev
+    libssl-dev zlib1g-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev
     python3 python3-jsonschema tcpdump iproute2 mmdb-bin libmaxmind-db-writer-perl
     bsdextrautils clang tshark
 )

@@ -59,6 +59,8 @@ suite "http-evader (regression floor 345 of 501)" \
     python3 tests/evader_check.py "$BUILD/lolwire" "$SHARED" --min 345
 suite "detections: capture set, corpus look-alikes, EVE schema, GeoIP" \
     python3 tests/detect_check.py "$BUILD/lolwire" "$SHARED"
+suite "host events: EVTX vs evtxexport, three formats, OTRF attribution, garbage" \
+    python3 tests/hostev_check.py "$BUILD/lolwire" "$SHARED"
 suite "docs/detections.md generated from rules/builtin.rules" \
     python3 scripts/gen-detections-doc.py --check
 suite "community id vectors" python3 tests/community_id_check.py "$BUILD/lolwire" "$SHARED"

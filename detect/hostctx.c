@@ -1,0 +1,545 @@
+/* hostctx.c: the correlation store (see hostctx.h). */
+#define _GNU_SOURCE /* strcasestr */
+#include "detect/hostctx.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/stats.h"
+#include "core/util.h"
+#include "dissect/flow.h"
+#include "dissect/http.h"
+#include "dissect/tls.h"
+
+#define NONE UINT32_MAX
+
+/* ---- string-keyed map: key -> event index (the newest wins) --------------------------- */
+
+struct ment {
+    struct ment *next;
+    uint64_t h;
+    uint32_t idx;
+    char key[];
+};
+
+struct smap {
+    struct ment **b;
+    size_t nb, n;
+};
+
+static uint64_t hkey(const char *k)
+{
+    return hash_bytes(k, strlen(k), 0x686f7374u);
+}
+
+static void smap_put(struct smap *m, const char *key, uint32_t idx)
+{
+    if (m->n >= m->nb) {
+        size_t nb = m->nb ? m->nb * 2 : 1024;
+        struct ment **b = calloc(nb, sizeof(*b));
+        if (!b)
+            return;
+        for (size_t i = 0; i < m->nb; i++)
+            for (struct ment *e = m->b[i], *nx; e; e = nx) {
+                nx = e->next;
+                e->next = b[e->h & (nb - 1)];
+                b[e->h & (nb - 1)] = e;
+            }
+        free(m->b);
+        m->b = b;
+        m->nb = nb;
+    }
+    uint64_t h = hkey(key);
+    for (struct ment *e = m->b[h & (m->nb - 1)]; e; e = e->next)
+        if (e->h == h && strcmp(e->key, key) == 0) {
+            e->idx = idx;
+            return;
+        }
+    size_t kl = strlen(key);
+    struct ment *e = malloc(sizeof(*e) + kl + 1);
+    if (!e)
+        return;
+    e->h = h;
+    e->idx = idx;
+    memcpy(e->key, key, kl + 1);
+    e->next = m->b[h & (m->nb - 1)];
+    m->b[h & (m->nb - 1)] = e;
+    m->n++;
+}
+
+static uint32_t smap_get(const struct smap *m, const char *key)
+{
+    if (!m->nb)
+        return NONE;
+    uint64_t h = hkey(key);
+    for (struct ment *e = m->b[h & (m->nb - 1)]; e; e = e->next)
+        if (e->h == h && strcmp(e->key, key) == 0)
+            return e->idx;
+    return NONE;
+}
+
+static void smap_del(struct smap *m, const char *key)
+{
+    if (!m->nb)
+        return;
+    uint64_t h = hkey(key);
+    for (struct ment **pp = &m->b[h & (m->nb - 1)]; *pp; pp = &(*pp)->next)
+        if ((*pp)->h == h && strcmp((*pp)->key, key) == 0) {
+            struct ment *e = *pp;
+            *pp = e->next;
+            free(e);
+            m->n--;
+            return;
+        }
+}
+
+static void smap_free(struct smap *m)
+{
+    for (size_t i = 0; i < m->nb; i++)
+        for (struct ment *e = m->b[i], *nx; e; e = nx) {
+            nx = e->next;
+            free(e);
+        }
+    free(m->b);
+    memset(m, 0, sizeof(*m));
+}
+
+/* ---- the store ------------------------------------------------------------------------- */
+
+struct hostclock {
+    bool known;
+    int64_t offset;             /* host clock - packet clock */
+    uint32_t samples;
+};
+
+struct flowattr {
+    bool found;
+    struct attribution a;
+    char match_buf[16];
+};
+
+struct hostctx {
+    struct hostev *ev;
+    uint32_t n, cap;
+    struct smap procs;          /* "host|guid" -> process start */
+    struct smap tuples;         /* "proto|src|sport|dst|dport" -> network connect */
+    struct smap urls;           /* URL -> process start / installer / BITS event */
+    struct smap host_urls;      /* URL -> file stream event (Zone.Identifier HostUrl) */
+    struct smap hashes;         /* sha256 -> file stream event */
+    struct smap dns;            /* "answer|name" -> DNS query */
+    struct smap host_ips;       /* client address -> an event of that host */
+    struct smap clocks;         /* host -> index into clock[] */
+    struct hostclock *clock;
+    uint32_t nclock, clockcap;
+    struct smap flows;          /* uid -> index into fa[] */
+    struct flowattr **fa;
+    uint32_t nfa, facap;
+    uint32_t *free_slots;       /* slots of fa[] released by hostctx_forget */
+    uint32_t nfree;
+};
+
+struct hostctx *hostctx_new(void)
+{
+    return calloc(1, sizeof(struct hostctx));
+}
+
+void hostctx_free(struct hostctx *h)
+{
+    if (!h)
+        return;
+    for (uint32_t i = 0; i < h->n; i++)
+        hostev_clear(&h->ev[i]);
+    free(h->ev);
+    struct smap *maps[] = {&h->procs, &h->tuples, &h->urls, &h->host_urls, &h->hashes,
+                           &h->dns, &h->host_ips, &h->clocks, &h->flows};
+    for (size_t i = 0; i < ARRAY_LEN(maps); i++)
+        smap_free(maps[i]);
+    free(h->clock);
+    for (uint32_t i = 0; i < h->nfa; i++)
+        free(h->fa[i]);
+    free(h->fa);
+    free(h->free_slots);
+    free(h);
+}
+
+size_t hostctx_events(const struct hostctx *h)
+{
+    return h ? h->n : 0;
+}
+
+static void tuple_key(char *out, size_t n, uint8_t proto, const struct lw_addr *s,
+                      uint16_t sp, const struct lw_addr *d, uint16_t dp)
+{
+    char a[LW_ADDR_STRLEN], b[LW_ADDR_STRLEN];
+    addr_format(s, a);
+    addr_format(d, b);
+    snprintf(out, n, "%u|%s|%u|%s|%u", proto, a, sp, b, dp);
+}
+
+/* Lower-case scheme and host, no default port, no fragment: "http://h/p?q". */
+static void url_norm(char *out, size_t n, const char *url, size_t len)
+{
+    size_t k = 0, i = 0;
+    const char *sep = NULL;
+    for (size_t j = 0; j + 2 < len; j++)
+        if (url[j] == ':' && url[j + 1] == '/' && url[j + 2] == '/') {
+            sep = url + j;
+            break;
+        }
+    if (!sep || n < 16) {
+        snprintf(out, n, "%.*s", (int)(len < n - 1 ? len : n - 1), url);
+        return;
+    }
+    size_t slen = (size_t)(sep - url);
+    for (; i < slen && k + 1 < n; i++)
+        out[k++] = (char)tolower((unsigned char)url[i]);
+    bool https = slen == 5;
+    i = slen + 3;
+    k += (size_t)snprintf(out + k, n - k, "://");
+    size_t hs = i;
+    while (i < len && url[i] != '/' && url[i] != '?' && url[i] != '#')
+        i++;
+    size_t he = i;
+    /* strip a default port */
+    const char *colon = memchr(url + hs, ':', he - hs);
+    if (colon && ((!https && he - (size_t)(colon - url) == 3 && memcmp(colon, ":80", 3) == 0) ||
+                  (https && he - (size_t)(colon - url) == 4 && memcmp(colon, ":443", 4) == 0)))
+        he = (size_t)(colon - url);
+    for (size_t j = hs; j < he && k + 1 < n; j++)
+        out[k++] = (char)tolower((unsigned char)url[j]);
+    if (i >= len || url[i] != '/')
+        if (k + 1 < n)
+            out[k++] = '/';
+    while (i < len && url[i] != '#' && k + 1 < n)
+        out[k++] = url[i++];
+    out[k] = '\0';
+}
+
+/* Every http(s):// URL in a command line, to the URL index. */
+static void index_cmdline_urls(struct hostctx *h, const char *cmd, uint32_t idx)
+{
+    const char *p = cmd;
+    while (p && (p = strcasestr(p, "http"))) {
+        if (strncasecmp(p, "http://", 7) != 0 && strncasecmp(p, "https://", 8) != 0) {
+            p += 4;
+            continue;
+        }
+        size_t n = strcspn(p, " \t\"'<>|)^`");
+        char u[2048];
+        url_norm(u, sizeof(u), p, n);
+        smap_put(&h->urls, u, idx);
+        p += n;
+    }
+}
+
+void hostctx_add(void *ctx, const struct hostev *e)
+{
+    struct hostctx *h = ctx;
+    if (e->kind == HEV_OTHER || (e->kind == HEV_NETCONN && (!e->has_tuple || !e->initiated)))
+        return;
+    if (h->n == HOSTCTX_MAX_EVENTS) {
+        lw_stats.hostctx_dropped++;
+        return;
+    }
+    if (h->n == h->cap) {
+        uint32_t nc = h->cap ? h->cap * 2 : 1024;
+        struct hostev *ne = realloc(h->ev, (size_t)nc * sizeof(*ne));
+        if (!ne) {
+            lw_stats.hostctx_dropped++;
+            return;
+        }
+        h->ev = ne;
+        h->cap = nc;
+    }
+    struct hostev *s = &h->ev[h->n];
+    if (!hostev_copy(s, e)) {
+        lw_stats.hostctx_dropped++;
+        return;
+    }
+    uint32_t idx = h->n++;
+    const char *host = s->computer ? s->computer : "";
+    char key[2200];
+    switch (s->kind) {
+    case HEV_PROCESS:
+        snprintf(key, sizeof(key), "%s|%s", host, s->guid);
+        smap_put(&h->procs, key, idx);
+        if (s->command_line)
+            index_cmdline_urls(h, s->command_line, idx);
+        break;
+    case HEV_NETCONN: {
+        tuple_key(key, sizeof(key), s->proto, &s->src, s->sport, &s->dst, s->dport);
+        smap_put(&h->tuples, key, idx);
+        char a[LW_ADDR_STRLEN];
+        addr_format(&s->src, a);
+        smap_put(&h->host_ips, a, idx);
+        break;
+    }
+    case HEV_DNS:
+        for (unsigned i = 0; s->query && i < s->nanswers; i++) {
+            char a[LW_ADDR_STRLEN];
+            addr_format(&s->answers[i], a);
+            snprintf(key, sizeof(key), "%s|%s", a, s->query);
+            for (char *q = strchr(key, '|'); q && *q; q++)
+                *q = (char)tolower((unsigned char)*q);
+            smap_put(&h->dns, key, idx);
+        }
+        break;
+    case HEV_FILE_STREAM:
+        if (s->host_url) {
+            url_norm(key, sizeof(key), s->host_url, strlen(s->host_url));
+            smap_put(&h->host_urls, key, idx);
+        }
+        if (s->sha256[0])
+            smap_put(&h->hashes, s->sha256, idx);
+        break;
+    case HEV_INSTALLER_URL:
+    case HEV_BITS_URL:
+        if (s->url) {
+            url_norm(key, sizeof(key), s->url, strlen(s->url));
+            if (smap_get(&h->urls, key) == NONE)   /* a command line says more */
+                smap_put(&h->urls, key, idx);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- attribution ------------------------------------------------------------------------ */
+
+static struct hostclock *clock_of(struct hostctx *h, const char *host)
+{
+    uint32_t i = smap_get(&h->clocks, host ? host : "");
+    if (i != NONE)
+        return &h->clock[i];
+    if (h->nclock == h->clockcap) {
+        uint32_t nc = h->clockcap ? h->clockcap * 2 : 16;
+        struct hostclock *c = realloc(h->clock, nc * sizeof(*c));
+        if (!c)
+            return NULL;
+        h->clock = c;
+        h->clockcap = nc;
+    }
+    memset(&h->clock[h->nclock], 0, sizeof(h->clock[0]));
+    smap_put(&h->clocks, host ? host : "", h->nclock);
+    return &h->clock[h->nclock++];
+}
+
+/* Is an event at host time `ts` plausible for a connection at packet time `pkt`? */
+static bool in_time(struct hostctx *h, const struct hostev *e, int64_t pkt)
+{
+    if (!e->ts)
+        return true;
+    struct hostclock *c = clock_of(h, e->computer);
+    int64_t dt = e->ts - pkt;
+    if (c && c->known)
+        return llabs(dt - c->offset) <= HOSTCTX_OFFSET_SLACK;
+    return llabs(dt) <= HOSTCTX_TUPLE_WINDOW;
+}
+
+static void learn_clock(struct hostctx *h, const struct hostev *e, int64_t pkt)
+{
+    struct hostclock *c = e->ts ? clock_of(h, e->computer) : NULL;
+    if (!c)
+        return;
+    int64_t dt = e->ts - pkt;
+    if (!c->known) {
+        c->known = true;
+        c->offset = dt;
+    } else {
+        /* running mean of the confident matches */
+        c->offset += (dt - c->offset) / (int64_t)(c->samples + 1);
+    }
+    c->samples++;
+}
+
+/* The process start of the process that logged `e`, or `e` itself. */
+static const struct hostev *process_of(struct hostctx *h, const struct hostev *e)
+{
+    if (e->kind == HEV_PROCESS || !e->guid[0])
+        return e;
+    char key[256];
+    snprintf(key, sizeof(key), "%s|%s", e->computer ? e->computer : "", e->guid);
+    uint32_t i = smap_get(&h->procs, key);
+    return i == NONE ? e : &h->ev[i];
+}
+
+/* Which host is the client address? (NULL when no network event says) */
+static const char *host_of_addr(struct hostctx *h, const struct lw_addr *a)
+{
+    char s[LW_ADDR_STRLEN];
+    addr_format(a, s);
+    uint32_t i = smap_get(&h->host_ips, s);
+    return i == NONE ? NULL : h->ev[i].computer;
+}
+
+static bool same_host(const char *a, const char *b)
+{
+    return !a || !b || strcasecmp(a, b) == 0;
+}
+
+static bool is_svchost(const char *image)
+{
+    const char *b = image ? strrchr(image, '\\') : NULL;
+    return b && strcasecmp(b + 1, "svchost.exe") == 0;
+}
+
+static void fill(struct attribution *a, const struct hostev *p, const struct hostev *orig,
+                 const char *match, struct hostctx *h)
+{
+    a->host = p->computer ? p->computer : orig->computer;
+    a->image = p->image ? p->image : orig->image;
+    a->command_line = p->command_line;
+    a->parent_image = p->parent_image;
+    a->user = p->user ? p->user : orig->user;
+    a->guid = p->guid[0] ? p->guid : orig->guid[0] ? orig->guid : NULL;
+    a->pid = p->pid ? p->pid : orig->pid;
+    a->match = match;
+    struct hostclock *c = clock_of(h, a->host);
+    a->clock_offset = c && c->known ? c->offset : 0;
+}
+
+static struct flowattr *flow_slot(struct hostctx *h, const struct flow *f, bool *fresh)
+{
+    uint32_t i = smap_get(&h->flows, f->uid);
+    *fresh = i == NONE;
+    if (i != NONE && i < h->nfa && h->fa[i])
+        return h->fa[i];
+    /* reuse a released slot or grow */
+    uint32_t slot;
+    if (h->nfree) {
+        slot = h->free_slots[--h->nfree];
+    } else {
+        if (h->nfa == h->facap) {
+            uint32_t nc = h->facap ? h->facap * 2 : 256;
+            struct flowattr **n = realloc(h->fa, nc * sizeof(*n));
+            uint32_t *fs = realloc(h->free_slots, nc * sizeof(*fs));
+            if (fs)
+                h->free_slots = fs;
+            if (!n || !fs) {
+                if (n)
+                    h->fa = n;
+                return NULL;
+            }
+            h->fa = n;
+            h->facap = nc;
+        }
+        slot = h->nfa++;
+    }
+    h->fa[slot] = calloc(1, sizeof(struct flowattr));
+    if (!h->fa[slot])
+        return NULL;
+    smap_put(&h->flows, f->uid, slot);
+    *fresh = true;
+    return h->fa[slot];
+}
+
+static void http_url(char *out, size_t n, const struct flow *f, const struct http_txn *t)
+{
+    char raw[2048], addr[LW_ADDR_STRLEN];
+    const char *host = t->host;
+    if (!host || !*host) {
+        addr_format(&f->resp_h, addr);
+        host = addr;
+    }
+    if (strncasecmp(t->uri, "http://", 7) == 0)
+        snprintf(raw, sizeof(raw), "%s", t->uri);
+    else
+        snprintf(raw, sizeof(raw), "http://%s%s%s", host, t->uri[0] == '/' ? "" : "/", t->uri);
+    url_norm(out, n, raw, strlen(raw));
+}
+
+const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow *f,
+                                            const struct http_txn *t,
+                                            const struct tls_info *tls)
+{
+    if (!h || h->n == 0)
+        return NULL;
+    bool fresh;
+    struct flowattr *fa = flow_slot(h, f, &fresh);
+    if (!fa)
+        return NULL;
+    char key[2200];
+    if (fresh) {
+        /* 1. the 5-tuple */
+        tuple_key(key, sizeof(key), f->proto, &f->orig_h, f->orig_p, &f->resp_h, f->resp_p);
+        uint32_t i = smap_get(&h->tuples, key);
+        if (i != NONE && in_time(h, &h->ev[i], f->first_ts)) {
+            learn_clock(h, &h->ev[i], f->first_ts);
+            fill(&fa->a, process_of(h, &h->ev[i]), &h->ev[i], "tuple", h);
+            fa->found = true;
+            lw_stats.hostctx_attributed++;
+        }
+    }
+    /* 2. the URL (also when the tuple names svchost: BITS jobs run there) */
+    if (t && t->uri && (!fa->found || is_svchost(fa->a.image))) {
+        http_url(key, sizeof(key), f, t);
+        uint32_t i = smap_get(&h->urls, key);
+        const struct hostev *e = i == NONE ? NULL : &h->ev[i];
+        if (e && in_time(h, e, f->first_ts) &&
+            same_host(host_of_addr(h, &f->orig_h), e->computer)) {
+            bool had = fa->found;
+            const char *m = e->kind == HEV_PROCESS       ? "url"
+                            : e->kind == HEV_BITS_URL    ? "bits-url"
+                                                         : "installer-url";
+            fill(&fa->a, process_of(h, e), e, m, h);
+            if (e->kind == HEV_INSTALLER_URL && !fa->a.image)
+                fa->a.image = "msiexec.exe";
+            fa->found = true;
+            if (!had)
+                lw_stats.hostctx_attributed++;
+        }
+    }
+    /* 3. TLS: the SNI in a DNS query of the same host, answered with the server address */
+    if (!fa->found && tls && tls->server_name) {
+        char a[LW_ADDR_STRLEN];
+        addr_format(&f->resp_h, a);
+        snprintf(key, sizeof(key), "%s|%s", a, tls->server_name);
+        for (char *q = strchr(key, '|'); q && *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        uint32_t i = smap_get(&h->dns, key);
+        const struct hostev *e = i == NONE ? NULL : &h->ev[i];
+        if (e && in_time(h, e, f->first_ts) &&
+            same_host(host_of_addr(h, &f->orig_h), e->computer)) {
+            fill(&fa->a, process_of(h, e), e, "dns", h);
+            fa->found = true;
+            lw_stats.hostctx_attributed++;
+        }
+    }
+    /* A file written from this download: its Zone.Identifier HostUrl, or its hash. */
+    if (t && t->uri && !fa->a.file) {
+        http_url(key, sizeof(key), f, t);
+        uint32_t i = smap_get(&h->host_urls, key);
+        const struct http_file_ref *r = t->nfiles[1] ? &t->files[1][0] : NULL;
+        if (i == NONE && r && r->sum && r->sum->hashed)
+            i = smap_get(&h->hashes, r->sum->sha256);
+        if (i != NONE) {
+            fa->a.file = h->ev[i].target;
+            fa->a.file_image = h->ev[i].image;
+            if (!fa->found) {
+                fill(&fa->a, process_of(h, &h->ev[i]), &h->ev[i], "file", h);
+                fa->a.file = h->ev[i].target;
+                fa->a.file_image = h->ev[i].image;
+                fa->found = true;
+                lw_stats.hostctx_attributed++;
+            }
+        }
+    }
+    return fa->found ? &fa->a : NULL;
+}
+
+void hostctx_forget(struct hostctx *h, const struct flow *f)
+{
+    if (!h || !h->nfa)
+        return;
+    uint32_t i = smap_get(&h->flows, f->uid);
+    if (i == NONE || i >= h->nfa || !h->fa[i])
+        return;
+    free(h->fa[i]);
+    h->fa[i] = NULL;
+    h->free_slots[h->nfree++] = i;
+    smap_del(&h->flows, f->uid);
+}

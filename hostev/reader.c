@@ -1,0 +1,212 @@
+#define _GNU_SOURCE /* memmem */
+/* reader.c: host event sources: files (EVTX or lines of JSON/XML), directories, stdin. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/stats.h"
+#include "core/util.h"
+#include "hostev/hostev.h"
+
+#define HOSTEV_MAX_LINE (1u << 20)  /* a longer line is skipped whole (counted) */
+#define HOSTEV_QUOTED 5             /* skipped lines quoted per file */
+
+bool hostev_parse_json(const char *line, size_t len, struct hostev *out, const char **why);
+bool hostev_read_evtx(const char *path, hostev_sink_fn sink, void *ctx, char *err,
+                      size_t errlen);
+
+bool hostev_parse_line(const char *line, size_t len, struct hostev *out, const char **why)
+{
+    hostev_clear(out);
+    size_t i = 0;
+    if (len >= 3 && (uint8_t)line[0] == 0xef && (uint8_t)line[1] == 0xbb && (uint8_t)line[2] == 0xbf)
+        i = 3;   /* UTF-8 byte order mark */
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i < len && line[i] == '{')
+        return hostev_parse_json(line + i, len - i, out, why);
+    if (i < len && line[i] == '<')
+        return hostev_parse_xml(line + i, len - i, out, why);
+    *why = i == len ? "empty line" : "neither a JSON object nor an XML event";
+    return false;
+}
+
+/* Quote the start of a skipped line: printable ASCII as is, other bytes as \xNN. */
+static void quote(const char *s, size_t n, char *out, size_t outlen)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 5 < outlen; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            out[k++] = (char)c;
+        else
+            k += (size_t)snprintf(out + k, outlen - k, "\\x%02x", c);
+    }
+    out[k] = '\0';
+}
+
+/* Is the line (n bytes) only the start tag of an <Event> element (pretty-printed XML, as
+ * evtxexport writes it)?  Then the lines up to </Event> form one event.  A line holding
+ * more than the start tag is an event of its own (or garbage), never a start. */
+static bool opens_event(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    while (n > i && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    return n - i >= 7 && memcmp(p + i, "<Event", 6) == 0 && (p[i + 6] == ' ' || p[i + 6] == '>') &&
+           p[n - 1] == '>' && p[n - 2] != '/' && !memchr(p + i + 1, '<', n - i - 1);
+}
+
+static void read_lines(FILE *f, const char *name, hostev_sink_fn sink, void *ctx)
+{
+    char *buf = malloc(HOSTEV_MAX_LINE + 1);
+    if (!buf) {
+        fprintf(stderr, "lolwire: host events: %s: out of memory\n", name);
+        return;
+    }
+    struct hostev ev;
+    memset(&ev, 0, sizeof(ev));
+    uint64_t lineno = 0, first = 0, skipped = 0;
+    size_t len = 0, start = 0;  /* start: where the current line begins in buf */
+    bool too_long = false, in_event = false;
+    int c;
+    for (;;) {
+        c = getc(f);
+        if (c != EOF && c != '\n') {
+            if (len < HOSTEV_MAX_LINE)
+                buf[len++] = (char)c;
+            else
+                too_long = true;
+            continue;
+        }
+        if (c == EOF && len == 0 && !too_long)
+            break;
+        lineno++;
+        if (len > start && buf[len - 1] == '\r')
+            len--;
+        if (!in_event && !too_long && opens_event(buf, len)) {
+            in_event = true;
+            first = lineno;
+        }
+        if (in_event && !too_long && c != EOF && !memmem(buf + start, len - start, "</Event>", 8)) {
+            if (len < HOSTEV_MAX_LINE)
+                buf[len++] = '\n';
+            start = len;
+            continue;           /* the event goes on */
+        }
+        const char *why = NULL;
+        bool ok = !too_long && hostev_parse_line(buf, len, &ev, &why);
+        if (too_long)
+            why = in_event ? "event longer than 1 MiB" : "line longer than 1 MiB";
+        if (ok) {
+            lw_stats.hostev_events++;
+            sink(ctx, &ev);
+        } else if (len || too_long) {
+            lw_stats.hostev_garbage++;
+            if (skipped++ < HOSTEV_QUOTED) {
+                char q[100];
+                quote(buf, len < 60 ? len : 60, q, sizeof(q));
+                fprintf(stderr, "lolwire: host events: %s:%llu: skipped (%s): '%s'\n", name,
+                        (unsigned long long)(in_event ? first : lineno), why, q);
+            }
+        }
+        hostev_clear(&ev);
+        len = start = 0;
+        too_long = in_event = false;
+        if (c == EOF)
+            break;
+    }
+    if (ferror(f))
+        fprintf(stderr, "lolwire: host events: %s: read error: %s\n", name, strerror(errno));
+    if (skipped > HOSTEV_QUOTED)
+        fprintf(stderr, "lolwire: host events: %s: %llu more lines skipped\n", name,
+                (unsigned long long)(skipped - HOSTEV_QUOTED));
+    free(buf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool read_dir(const char *path, hostev_sink_fn sink, void *ctx, char *err,
+                     size_t errlen, int depth)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 32;
+            char **nn = realloc(names, nc * sizeof(*names));
+            if (!nn)
+                break;
+            names = nn;
+            cap = nc;
+        }
+        names[n] = strdup(de->d_name);
+        if (names[n])
+            n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        char full[4096];
+        snprintf(full, sizeof(full), "%s/%s", path, names[i]);
+        struct stat st;
+        char e2[512];
+        if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (depth < 8 && !read_dir(full, sink, ctx, e2, sizeof(e2), depth + 1))
+                fprintf(stderr, "lolwire: host events: %s\n", e2);
+        } else if (!hostev_read_path(full, sink, ctx, e2, sizeof(e2))) {
+            fprintf(stderr, "lolwire: host events: %s (skipped)\n", e2);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return true;
+}
+
+bool hostev_read_path(const char *path, hostev_sink_fn sink, void *ctx, char *err,
+                      size_t errlen)
+{
+    if (strcmp(path, "-") == 0) {
+        read_lines(stdin, "(stdin)", sink, ctx);
+        return true;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    if (S_ISDIR(st.st_mode))
+        return read_dir(path, sink, ctx, err, errlen, 0);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char sig[8] = {0};
+    size_t k = fread(sig, 1, sizeof(sig), f);
+    lw_stats.hostev_files++;
+    if (k == 8 && memcmp(sig, "ElfFile", 8) == 0) {
+        fclose(f);
+        return hostev_read_evtx(path, sink, ctx, err, errlen);
+    }
+    rewind(f);
+    read_lines(f, path, sink, ctx);
+    fclose(f);
+    return true;
+}
