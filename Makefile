@@ -36,7 +36,7 @@ build-fuzz: deps
 # build-fuzz/; copy a reproducer into tests/fuzz/corpus/<target>/ to keep it tested.
 FUZZ_SECONDS ?= 60
 fuzz: build-fuzz
-	@for t in decode http tls rules; do mkdir -p build-fuzz/corpus-$$t; \
+	@for t in decode http tls rules hostev; do mkdir -p build-fuzz/corpus-$$t; \
 		./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
 		build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; done
 
