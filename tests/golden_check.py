@@ -23,7 +23,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "tests", "golden")
-LOGS = ("conn.log", "http.log", "files.log", "ssl.log", "weird.log", "notice.log")
+LOGS = ("conn.log", "http.log", "files.log", "ssl.log", "weird.log", "notice.log",
+        "host_events.log")
 STAMP = re.compile(r"^#(open|close)\t.*$", re.M)
 
 

@@ -61,6 +61,8 @@ suite "detections: capture set, corpus look-alikes, EVE schema, GeoIP" \
     python3 tests/detect_check.py "$BUILD/lolwire" "$SHARED"
 suite "host events: EVTX vs evtxexport, three formats, OTRF attribution, garbage" \
     python3 tests/hostev_check.py "$BUILD/lolwire" "$SHARED"
+suite "host-event capture set: attribution in three formats, clock offsets, decoys" \
+    python3 tests/hostev_set_check.py "$BUILD/lolwire"
 suite "docs/detections.md generated from rules/builtin.rules" \
     python3 scripts/gen-detections-doc.py --check
 suite "community id vectors" python3 tests/community_id_check.py "$BUILD/lolwire" "$SHARED"
