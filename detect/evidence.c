@@ -26,7 +26,7 @@ enum {
     F_CLIENT_IP, F_CLIENT_PORT, F_CLIENT_LOCAL, F_CLIENT_COUNTRY,
     F_CONN_SERVICE, F_CONN_APP, F_CONN_RISKS,
     F_PROC_FOUND, F_PROC_IMAGE, F_PROC_NAME, F_PROC_CMDLINE, F_PROC_PARENT, F_PROC_PARENT_NAME,
-    F_PROC_USER, F_PROC_MATCH, F_PROC_FILE, F_PROC_FILE_IMAGE,
+    F_PROC_USER, F_PROC_MATCH, F_PROC_FILE, F_PROC_FILE_IMAGE, F_PROC_RAN, F_PROC_RAN_PARENT,
     F_COUNT
 };
 
@@ -101,6 +101,9 @@ static const struct ev_field fields[F_COUNT] = {
                       "how it was found: tuple, url, installer-url, bits-url, dns, file"},
     [F_PROC_FILE] = {"proc.file", EVT_STR, H, "a file written from this download (path)"},
     [F_PROC_FILE_IMAGE] = {"proc.file_image", EVT_STR, H, "the process that wrote it"},
+    [F_PROC_RAN] = {"proc.ran", EVT_STR, H,
+                    "a process whose image has the download's SHA-256 (the file was run)"},
+    [F_PROC_RAN_PARENT] = {"proc.ran_parent", EVT_STR, H, "that process's parent image"},
 };
 #undef H
 #undef T
@@ -504,7 +507,9 @@ static void compute(struct evidence *ev, int idx, struct ev_val *v)
     case F_PROC_USER:
     case F_PROC_MATCH:
     case F_PROC_FILE:
-    case F_PROC_FILE_IMAGE: {
+    case F_PROC_FILE_IMAGE:
+    case F_PROC_RAN:
+    case F_PROC_RAN_PARENT: {
         const struct attribution *a = evidence_proc(ev);
         if (!a)
             break;
@@ -516,6 +521,8 @@ static void compute(struct evidence *ev, int idx, struct ev_val *v)
                           : idx == F_PROC_USER        ? a->user
                           : idx == F_PROC_MATCH       ? a->match
                           : idx == F_PROC_FILE        ? a->file
+                          : idx == F_PROC_RAN         ? a->ran_image
+                          : idx == F_PROC_RAN_PARENT  ? a->ran_parent
                                                       : a->file_image;
         set_str(v, val);
         break;

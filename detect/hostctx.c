@@ -129,6 +129,7 @@ struct hostctx {
     struct smap urls;           /* URL -> process start / installer / BITS event */
     struct smap host_urls;      /* URL -> file stream event (Zone.Identifier HostUrl) */
     struct smap hashes;         /* sha256 -> file stream event */
+    struct smap ran;            /* sha256 of a process image -> process start */
     struct smap dns;            /* "answer|name" -> DNS query */
     struct smap host_ips;       /* client address -> an event of that host */
     struct smap clocks;         /* host -> index into clock[] */
@@ -153,7 +154,7 @@ void hostctx_free(struct hostctx *h)
     for (uint32_t i = 0; i < h->n; i++)
         hostev_clear(&h->ev[i]);
     free(h->ev);
-    struct smap *maps[] = {&h->procs, &h->tuples, &h->urls, &h->host_urls, &h->hashes,
+    struct smap *maps[] = {&h->procs, &h->tuples, &h->urls, &h->host_urls, &h->hashes, &h->ran,
                            &h->dns, &h->host_ips, &h->clocks, &h->flows};
     for (size_t i = 0; i < ARRAY_LEN(maps); i++)
         smap_free(maps[i]);
@@ -266,6 +267,8 @@ void hostctx_add(void *ctx, const struct hostev *e)
     case HEV_PROCESS:
         snprintf(key, sizeof(key), "%s|%s", host, s->guid);
         smap_put(&h->procs, key, idx);
+        if (s->sha256[0])
+            smap_put(&h->ran, s->sha256, idx);
         if (s->command_line)
             index_cmdline_urls(h, s->command_line, idx);
         break;
@@ -523,6 +526,22 @@ const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow
                 fill(&fa->a, process_of(h, &h->ev[i]), &h->ev[i], "file", h);
                 fa->a.file = h->ev[i].target;
                 fa->a.file_image = h->ev[i].image;
+                fa->found = true;
+                lw_stats.hostctx_attributed++;
+            }
+        }
+    }
+    /* The download run as a process (its image hash), wherever it was written. */
+    if (t && !fa->a.ran_image && t->nfiles[1] && t->files[1][0].sum &&
+        t->files[1][0].sum->hashed) {
+        uint32_t i = smap_get(&h->ran, t->files[1][0].sum->sha256);
+        if (i != NONE) {
+            fa->a.ran_image = h->ev[i].image;
+            fa->a.ran_parent = h->ev[i].parent_image;
+            if (!fa->found) {
+                fill(&fa->a, &h->ev[i], &h->ev[i], "ran", h);
+                fa->a.ran_image = h->ev[i].image;
+                fa->a.ran_parent = h->ev[i].parent_image;
                 fa->found = true;
                 lw_stats.hostctx_attributed++;
             }

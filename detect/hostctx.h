@@ -39,6 +39,8 @@ struct attribution {
     const char *match;          /* "tuple", "url", "installer-url", "bits-url", "dns" */
     const char *file;           /* a file written from this download (path), or NULL */
     const char *file_image;     /* the process that wrote it */
+    const char *ran_image;      /* a process whose image has the download's SHA-256 */
+    const char *ran_parent;     /* and its parent */
     int64_t clock_offset;       /* host clock minus packet clock (microseconds) */
 };
 

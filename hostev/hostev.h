@@ -62,7 +62,7 @@ struct hostev {
     uint8_t nanswers;
     /* HEV_FILE, HEV_FILE_STREAM */
     char *target;
-    char sha256[65];            /* "" when absent */
+    char sha256[65];            /* "" when absent (process: its image's hash) */
     char *host_url;             /* Zone.Identifier HostUrl */
     /* HEV_INSTALLER_URL, HEV_BITS_URL */
     char *url;

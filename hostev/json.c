@@ -138,8 +138,8 @@ static const char *ecs_get(void *ctx, const char *name)
         if (dir)
             return strcmp(dir, "ingress") == 0 || strcmp(dir, "inbound") == 0 ? "false" : "true";
     }
-    if (strcmp(name, "Hash") == 0) {
-        const char *h = text(c, at(c->root, "file.hash.sha256"));
+    if (strcmp(name, "Hash") == 0 || strcmp(name, "Hashes") == 0) {
+        const char *h = text(c, at(c->root, name[4] ? "process.hash.sha256" : "file.hash.sha256"));
         if (h) {
             snprintf(c->buf, sizeof(c->buf), "SHA256=%s", h);
             return c->buf;

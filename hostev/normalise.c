@@ -238,6 +238,7 @@ bool hev_normalise(struct hostev *e, const struct hev_source *src, const char **
         switch (e->event_id) {
         case 1:
             e->kind = HEV_PROCESS;
+            sha256_of(e->sha256, GET("Hashes"));   /* the image's hash */
             break;
         case 3: {
             e->kind = HEV_NETCONN;

@@ -29,6 +29,7 @@ TECHNIQUES = {
     "T1036.008": "Masquerading: Masquerade File Type",
     "T1568.002": "Dynamic Resolution: Domain Generation Algorithms / dynamic DNS",
     "T1102": "Web Service",
+    "T1204.002": "User Execution: Malicious File",
 }
 
 INTRO = """# Detection catalogue

@@ -46,7 +46,8 @@ def synthetic_attribution(lolwire):
     host clock +2 s): certutil.exe behind the nc.exe download (5-tuple), powershell.exe
     behind the TLS connection to pastebin.com where only the SNI is visible (its DNS query
     answered with the server address), svchost's CryptSvc behind a CRL fetch (a decoy that
-    must stay quiet)."""
+    must stay quiet), and a downloaded PE later run by PowerShell (linked by its SHA-256,
+    the image hash of a Sysmon process start)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as td:
         def flows(cap):
@@ -99,6 +100,17 @@ def synthetic_attribution(lolwire):
                        "EventID": 22, "UtcTime": utc(pb["ts"]), "ProcessGuid": g3,
                        "ProcessId": "4242", "Image": ps, "QueryName": "pastebin.com",
                        "QueryStatus": "0", "QueryResults": "::ffff:" + pb["id.resp_h"] + ";"})
+        # The no-User-Agent download of /m, later run by PowerShell: linked by its hash alone.
+        conns_c, http_c, _ = flows("detect-cradles.pcap")
+        m = [h for h in http_c if h["uri"] == "/m"][0]
+        files_c = rows(os.path.join(td, "plain-detect-cradles.pcap"), "files.log")
+        sha = [f_ for f_ in files_c if f_["fuid"] == m["resp_fuids"]][0]["sha256"]
+        events.append({"SourceName": "Microsoft-Windows-Sysmon", "Hostname": "WS-TEST",
+                       "EventID": 1, "UtcTime": utc(float(m["ts"]) + 5),
+                       "ProcessGuid": "{aaaa0004-0000-0000-0000-000000000004}",
+                       "ProcessId": "5151", "Image": "C:\\Users\\Public\\m.exe",
+                       "CommandLine": "C:\\Users\\Public\\m.exe", "ParentImage": ps,
+                       "Hashes": "MD5=00,SHA256=" + sha.upper() + ",IMPHASH=00"})
         import json
         feed = os.path.join(td, "ws-test.jsonl")
         with open(feed, "w") as fh:
@@ -106,7 +118,8 @@ def synthetic_attribution(lolwire):
                 fh.write(json.dumps(e) + "\n")
         for cap, want in (("detect-certutil.pcap", ("/tools/nc.exe", "LW-PROC-CERTUTIL", "tuple")),
                           ("detect-benign.pcap", (crl["uri"], None, "tuple")),
-                          ("detect-hosts-tls.pcap", ("pastebin.com", "LW-PROC-POWERSHELL-CRADLE", "dns"))):
+                          ("detect-hosts-tls.pcap", ("pastebin.com", "LW-PROC-POWERSHELL-CRADLE", "dns")),
+                          ("detect-cradles.pcap", ("/m", "LW-PROC-DOWNLOAD-RAN-BY-LOLBIN", "ran"))):
             d = os.path.join(td, "attr-" + cap)
             run(lolwire, d, "-r", os.path.join(root, "pcaps", cap), "--host-events", feed,
                 "--local-nets", "10.97.0.0/24", "--min-severity", "info")
