@@ -153,9 +153,25 @@ static bool prepare_logdir(const char *dir)
 struct run {
     struct decoder dec;
     const struct options *opt;
+    struct hostev_follow *follow[64]; /* --follow */
+    int nfollow;
+    struct sinks *sinks;
+    uint64_t since_poll;
+    int64_t last_poll_ts;
     int failures; /* sources that could not be read completely */
     bool usage_error;
 };
+
+/* --follow: what the host event files gained. */
+static void poll_follow(struct run *r)
+{
+    size_t got = 0;
+    for (int i = 0; i < r->nfollow; i++)
+        got += hostev_follow_poll(r->follow[i], on_hostev, r->sinks);
+    if (got)
+        detector_retry(r->sinks->det);   /* follow-up notices for what waited */
+    r->since_poll = 0;
+}
 
 /* Read one source to its end; returns false on a usage error (bad filter). */
 static void run_capture(struct run *r, struct capture *c)
@@ -166,7 +182,15 @@ static void run_capture(struct run *r, struct capture *c)
         enum capture_status st = capture_next(c, &pkt);
         if (st == CAPTURE_PACKET) {
             decode_packet(&r->dec, &pkt);
+            /* a busy link never idles: read the host events every 4096 packets or
+             * every second of packet time */
+            if (r->nfollow && (++r->since_poll == 4096 || pkt.ts_us - r->last_poll_ts >= 1000000)) {
+                r->last_poll_ts = pkt.ts_us;
+                poll_follow(r);
+            }
         } else if (st == CAPTURE_IDLE) {
+            if (r->nfollow)
+                poll_follow(r);
             /* Live and quiet: let wall-clock time expire idle connections. */
             struct timeval tv;
             gettimeofday(&tv, NULL);
@@ -283,6 +307,7 @@ int main(int argc, char **argv)
     logs.hctx = hctx;
     struct detect_config dc = {
         .hostctx = hctx,
+        .host_wait = opt.follow ? opt.host_wait_us : 0,
         .rules = rules,
         .site = &opt.site,
         .geo = geo,
@@ -306,9 +331,21 @@ int main(int argc, char **argv)
         detector_add_sink(det, eve_alert, eve);
     }
     struct sinks sinks = {&logs, det, hctx};
-    /* Host events first: a replay's host logs are complete before its traffic. */
+    /* Host events first: a replay's host logs are complete before its traffic.  With
+     * --follow the files stay open and are read again as they grow. */
+    struct hostev_follow *follow[64];
+    int nfollow = 0;
     for (int i = 0; i < opt.nhost_events; i++) {
-        if (!hostev_read_path(opt.host_events[i], on_hostev, &sinks, err, sizeof(err))) {
+        bool ok;
+        if (opt.follow) {
+            follow[nfollow] = hostev_follow_open(opt.host_events[i], err, sizeof(err));
+            ok = follow[nfollow] != NULL;
+            if (ok)
+                hostev_follow_poll(follow[nfollow++], on_hostev, &sinks);
+        } else {
+            ok = hostev_read_path(opt.host_events[i], on_hostev, &sinks, err, sizeof(err));
+        }
+        if (!ok) {
             fprintf(stderr, "lolwire: host events: %s\n", err);
             r_failures_hostev++;
         }
@@ -333,7 +370,9 @@ int main(int argc, char **argv)
         .on_end = on_flow_end,
         .ctx = &sinks,
     };
-    struct run r = {.opt = &opt, .failures = r_failures_hostev};
+    struct run r = {.opt = &opt, .failures = r_failures_hostev, .sinks = &sinks,
+                    .nfollow = nfollow};
+    memcpy(r.follow, follow, sizeof(follow[0]) * (size_t)nfollow);
     r.dec.flows = flow_table_new(&fc);
     r.dec.frags = frag_table_new();
     if (!r.dec.flows || !r.dec.frags) {
@@ -387,7 +426,11 @@ int main(int argc, char **argv)
         capture_free_list(paths, n);
     }
 
+    if (r.nfollow)
+        poll_follow(&r);          /* what arrived while the last packets were read */
     flow_flush(r.dec.flows);
+    for (int i = 0; i < r.nfollow; i++)
+        hostev_follow_close(r.follow[i]);
     flow_table_free(r.dec.flows);
     frag_table_free(r.dec.frags);
     weird_set_sink(NULL, NULL);

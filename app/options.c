@@ -45,6 +45,10 @@ static void usage(FILE *out)
             "Host events:\n"
             "  --host-events PATH      Sysmon/Windows events: ECS or flat JSON lines, event XML\n"
             "                          lines, EVTX; a file, a directory or '-'; repeatable\n"
+            "  --follow                keep reading the --host-events files as they grow\n"
+            "  --host-wait SECONDS     with --follow: how long (packet time) a transaction with\n"
+            "                          no known process waits for host events; if they come,\n"
+            "                          follow-up notices are written (default 300)\n"
             "\n"
             "Tuning:\n"
             "  --local-nets CIDR[,..]  the site's networks (fills local_orig/local_resp)\n"
@@ -78,7 +82,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 enum {
     OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS, OPT_RULES,
-    OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP, OPT_HOST_EVENTS
+    OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP, OPT_HOST_EVENTS, OPT_FOLLOW, OPT_HOST_WAIT
 };
 
 enum opt_result options_parse(struct options *o, int argc, char **argv)
@@ -97,6 +101,8 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         {"geoip-db", required_argument, NULL, OPT_GEOIP},
         {"no-geoip", no_argument, NULL, OPT_NO_GEOIP},
         {"host-events", required_argument, NULL, OPT_HOST_EVENTS},
+        {"follow", no_argument, NULL, OPT_FOLLOW},
+        {"host-wait", required_argument, NULL, OPT_HOST_WAIT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
@@ -107,6 +113,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
     o->logdir = "logs";
     o->snaplen = 262144;
     o->min_severity = SEV_LOW;
+    o->host_wait_us = 300LL * 1000000;
     opterr = 0;
     optind = 1;
     int c;
@@ -212,6 +219,17 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         case OPT_NO_GEOIP:
             o->no_geoip = true;
             break;
+        case OPT_FOLLOW:
+            o->follow = true;
+            break;
+        case OPT_HOST_WAIT:
+            if (!parse_u64(optarg, 7 * 86400, &v)) {
+                fprintf(stderr, "lolwire: --host-wait wants 0 to 604800 seconds, not '%s'\n",
+                        optarg);
+                return OPT_USAGE_ERROR;
+            }
+            o->host_wait_us = (int64_t)v * 1000000;
+            break;
         case OPT_HOST_EVENTS:
             if (o->nhost_events == (int)ARRAY_LEN(o->host_events)) {
                 fprintf(stderr, "lolwire: too many --host-events paths (at most %zu)\n",
@@ -251,6 +269,16 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         fprintf(stderr, "lolwire: --no-geoip cannot be combined with --geoip-db\n");
         return OPT_USAGE_ERROR;
     }
+    if (o->follow && !o->nhost_events) {
+        fprintf(stderr, "lolwire: --follow needs --host-events FILE\n");
+        return OPT_USAGE_ERROR;
+    }
+    for (int i = 0; o->follow && i < o->nhost_events; i++)
+        if (strcmp(o->host_events[i], "-") == 0) {
+            fprintf(stderr, "lolwire: --follow reads files; standard input is read as a "
+                            "stream without it\n");
+            return OPT_USAGE_ERROR;
+        }
     if (o->list_rules)
         return OPT_RUN;
     if (!o->iface && !o->nfiles && !o->ndirs && !o->nhost_events) {

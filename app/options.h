@@ -37,6 +37,8 @@ struct options {
     bool no_geoip;
     const char *host_events[64];      /* --host-events */
     int nhost_events;
+    bool follow;                      /* --follow: keep reading growing host event files */
+    int64_t host_wait_us;             /* --host-wait */
 };
 
 enum opt_result { OPT_RUN, OPT_EXIT_OK, OPT_USAGE_ERROR };

@@ -5,16 +5,20 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
+#define LIVE_IDLE_MS 200 /* a quiet live source reports idle this often */
+
 struct capture {
     pcap_t *pcap;
     char *name;
     bool live;
+    int fd;                     /* live: the selectable descriptor, or -1 */
     char err[PCAP_ERRBUF_SIZE + 64];
 };
 
@@ -122,6 +126,7 @@ struct capture *capture_open_live(const char *iface, const char *bpf, int snaple
     }
     c->name = strdup(iface);
     c->live = true;
+    c->fd = -1;
     c->pcap = pcap_create(iface, ebuf);
     if (!c->pcap) {
         snprintf(err, errlen, "cannot open interface '%s': %s", iface, ebuf);
@@ -130,7 +135,7 @@ struct capture *capture_open_live(const char *iface, const char *bpf, int snaple
     }
     pcap_set_snaplen(c->pcap, snaplen);
     pcap_set_promisc(c->pcap, 1);
-    pcap_set_timeout(c->pcap, 200); /* ms: lets idle time advance flow timeouts */
+    pcap_set_timeout(c->pcap, LIVE_IDLE_MS);
     pcap_set_buffer_size(c->pcap, 64 << 20);
     pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_MICRO);
     int rc = pcap_activate(c->pcap);
@@ -146,6 +151,12 @@ struct capture *capture_open_live(const char *iface, const char *bpf, int snaple
         capture_close(c);
         return NULL;
     }
+    /* Non-blocking with our own poll(): with TPACKET_V3, a blocking read on a quiet
+     * interface does not return at the timeout, and idle time must still reach the flow
+     * timers and the --follow reader. */
+    c->fd = pcap_get_selectable_fd(c->pcap);
+    if (c->fd >= 0 && pcap_setnonblock(c->pcap, 1, ebuf) != 0)
+        c->fd = -1;
     return finish_open(c, bpf, bad_filter, err, errlen);
 }
 
@@ -164,6 +175,11 @@ enum capture_status capture_next(struct capture *c, struct packet *pkt)
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc = pcap_next_ex(c->pcap, &h, &data);
+    if (rc == 0 && c->live && c->fd >= 0) {
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        if (poll(&pfd, 1, LIVE_IDLE_MS) > 0)
+            rc = pcap_next_ex(c->pcap, &h, &data);
+    }
     switch (rc) {
     case 1:
         pkt->ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;

@@ -60,6 +60,9 @@
     X(notices_allowlisted, "rule matches dropped by an allowlist entry")                      \
     X(notices_merged, "rule matches folded into a more severe one of the same note")          \
     X(notices_below_min, "notices under --min-severity, not written")                         \
+    X(notices_followup, "follow-up notices: host context arrived after the traffic")          \
+    X(detect_pending_expired, "events that waited --host-wait for a process in vain")         \
+    X(detect_pending_dropped, "events that stopped waiting: DETECT_MAX_PENDING were waiting") \
     X(geo_misses, "GeoIP lookups no database could answer")                                   \
     X(hostev_files, "host event files read")                                                 \
     X(hostev_events, "host events read (every kind)")                                         \

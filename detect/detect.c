@@ -17,8 +17,27 @@
 #define DETECT_SUB_MAX 1024
 #define DETECT_VALUE_MAX 160    /* characters of one value in the evidence text */
 
+#define DETECT_MAX_PENDING 10000 /* events waiting for host context */
+
+/* An event kept for a second look when host context arrives (copies: the originals are
+ * freed once logged). */
+struct pending {
+    struct flow flow;           /* the key, ids and classification; no stream state */
+    struct http_txn *http;
+    struct tls_info *tls;
+    int64_t ts;
+    struct {
+        const char *note;
+        enum severity sev;
+    } done[DETECT_MAX_FINDINGS]; /* findings already written */
+    size_t ndone;
+};
+
 struct detector {
     struct detect_config cfg;
+    struct pending **pending;   /* a ring, oldest first */
+    size_t npending, phead;
+    int64_t now;                /* the latest event time seen */
     struct {
         notice_sink_fn fn;
         void *ctx;
@@ -42,10 +61,26 @@ struct detector *detector_new(const struct detect_config *cfg)
     return d;
 }
 
+static void pending_free(struct pending *p)
+{
+    if (!p)
+        return;
+    http_txn_free(p->http);
+    tls_info_free(p->tls);
+    free(p);
+}
+
 void detector_free(struct detector *d)
 {
     if (!d)
         return;
+    for (size_t i = 0; i < d->npending; i++) {
+        struct pending *p = d->pending[(d->phead + i) % DETECT_MAX_PENDING];
+        if (p)
+            hostctx_forget(d->cfg.hostctx, &p->flow);
+        pending_free(p);
+    }
+    free(d->pending);
     free(d->allow_state);
     free(d);
 }
@@ -89,11 +124,14 @@ static void put(char *buf, size_t *len, const char *s, size_t n)
     buf[*len] = '\0';
 }
 
-/* "field=value; field=value" for the fields the rule looked at. */
-static void evidence_text(struct evidence *ev, const struct rule *r, char *buf)
+/* "field=value; field=value" for the fields the rule looked at ("follow-up; " first for
+ * a notice written when host context arrived later). */
+static void evidence_text(struct evidence *ev, const struct rule *r, char *buf, bool followup)
 {
     size_t len = 0;
     buf[0] = '\0';
+    if (followup)
+        put(buf, &len, "follow-up", 9);
     for (size_t i = 0; i < ARRAY_LEN(r->fields_used) && r->fields_used[i] >= 0; i++) {
         int fi = r->fields_used[i];
         const struct ev_field *fd = ev_field((size_t)fi);
@@ -128,27 +166,34 @@ static void evidence_text(struct evidence *ev, const struct rule *r, char *buf)
     }
 }
 
-static void run(struct detector *d, struct evidence *ev)
+/* Match `ev`, write its notices; with `p` (a second look), only findings that are new or
+ * more severe than what `p` already wrote, as follow-ups.  Records what was written in
+ * `rec` when not NULL. */
+static void run(struct detector *d, struct evidence *ev, struct pending *p, struct pending *rec)
 {
     const struct ruleset *rs = d->cfg.rules;
     const struct rule *found[DETECT_MAX_FINDINGS];
     size_t nfound = 0;
-    lw_stats.detect_events++;
+    if (!p)
+        lw_stats.detect_events++;
     memset(d->allow_state, 0xff, ruleset_count(rs) ? ruleset_count(rs) : 1);
     for (size_t i = 0; i < ruleset_count(rs); i++) {
         const struct rule *r = ruleset_rule(rs, i);
         if (r->allow || r->disabled || !(r->kind & ev->kind) || !rule_matches(r, ev))
             continue;
-        lw_stats.detect_matches++;
+        if (!p)
+            lw_stats.detect_matches++;
         if (allowlisted(d, ev, r)) {
-            lw_stats.notices_allowlisted++;
+            if (!p)
+                lw_stats.notices_allowlisted++;
             continue;
         }
         size_t k = 0;
         while (k < nfound && strcmp(found[k]->note, r->note) != 0)
             k++;
         if (k < nfound) {
-            lw_stats.notices_merged++;
+            if (!p)
+                lw_stats.notices_merged++;
             if (r->severity > found[k]->severity)
                 found[k] = r;
         } else if (nfound < DETECT_MAX_FINDINGS) {
@@ -159,10 +204,22 @@ static void run(struct detector *d, struct evidence *ev)
     for (size_t k = 0; k < nfound; k++) {
         const struct rule *r = found[k];
         if (r->severity < d->cfg.min_severity) {
-            lw_stats.notices_below_min++;
+            if (!p)
+                lw_stats.notices_below_min++;
             continue;
         }
-        evidence_text(ev, r, sub);
+        if (p) {
+            bool seen = false;
+            for (size_t i = 0; i < p->ndone && !seen; i++)
+                seen = strcmp(p->done[i].note, r->note) == 0 && p->done[i].sev >= r->severity;
+            if (seen)
+                continue;
+        }
+        if (rec && rec->ndone < DETECT_MAX_FINDINGS) {
+            rec->done[rec->ndone].note = r->note;
+            rec->done[rec->ndone++].sev = r->severity;
+        }
+        evidence_text(ev, r, sub, p != NULL);
         struct notice n = {
             .ts = ev->ts,
             .flow = ev->flow,
@@ -172,7 +229,10 @@ static void run(struct detector *d, struct evidence *ev)
             .sub = sub,
             .remote = evidence_geo(ev, true),
             .proc = evidence_proc(ev),
+            .followup = p != NULL,
         };
+        if (p)
+            lw_stats.notices_followup++;
         if (ev->kind == EV_HTTP) {
             n.trans_depth = ev->http->depth;
             n.file_desc = evidence_url(ev, url, sizeof(url));
@@ -187,12 +247,68 @@ static void run(struct detector *d, struct evidence *ev)
     }
 }
 
+/* Waits are kept oldest first: end those past host_wait. */
+static void expire_old(struct detector *d)
+{
+    while (d->npending) {
+        struct pending *p = d->pending[d->phead];
+        if (d->now - p->ts <= d->cfg.host_wait)
+            break;
+        hostctx_forget(d->cfg.hostctx, &p->flow);
+        pending_free(p);
+        d->pending[d->phead] = NULL;
+        d->phead = (d->phead + 1) % DETECT_MAX_PENDING;
+        d->npending--;
+        lw_stats.detect_pending_expired++;
+    }
+}
+
+/* Keep the event for a second look if host context may still come. */
+static void keep(struct detector *d, struct evidence *ev, struct pending *rec)
+{
+    if (d->cfg.host_wait <= 0 || !d->cfg.hostctx)
+        return;
+    expire_old(d);
+    if (evidence_proc(ev))
+        return;
+    if (!d->pending && !(d->pending = calloc(DETECT_MAX_PENDING, sizeof(*d->pending))))
+        return;
+    struct pending *p = malloc(sizeof(*p));
+    if (!p)
+        return;
+    *p = *rec;
+    p->flow = *ev->flow;
+    p->flow.stream = NULL;
+    p->flow.ndpi = NULL;
+    p->flow.cls.quic_sni = p->flow.cls.quic_alpn = NULL;
+    p->ts = ev->ts;
+    p->http = ev->http ? http_txn_copy(ev->http) : NULL;
+    p->tls = ev->tls ? tls_info_copy(ev->tls) : NULL;
+    if ((ev->http && !p->http) || (ev->tls && !p->tls)) {
+        pending_free(p);
+        return;
+    }
+    if (d->npending == DETECT_MAX_PENDING) {      /* full: the oldest stops waiting */
+        struct pending *old = d->pending[d->phead];
+        hostctx_forget(d->cfg.hostctx, &old->flow);
+        pending_free(old);
+        d->phead = (d->phead + 1) % DETECT_MAX_PENDING;
+        d->npending--;
+        lw_stats.detect_pending_dropped++;
+    }
+    d->pending[(d->phead + d->npending++) % DETECT_MAX_PENDING] = p;
+}
+
 void detect_http(void *ctx, const struct flow *f, const struct http_txn *t)
 {
     struct detector *d = ctx;
     struct evidence ev;
+    struct pending rec = {.ndone = 0};
     evidence_init_http(&ev, f, t, d->cfg.site, d->cfg.geo, d->cfg.hostctx);
-    run(d, &ev);
+    if (ev.ts > d->now)
+        d->now = ev.ts;
+    run(d, &ev, NULL, &rec);
+    keep(d, &ev, &rec);
     evidence_done(&ev);
 }
 
@@ -200,7 +316,40 @@ void detect_tls(void *ctx, const struct flow *f, const struct tls_info *t)
 {
     struct detector *d = ctx;
     struct evidence ev;
+    struct pending rec = {.ndone = 0};
     evidence_init_tls(&ev, f, t, d->cfg.site, d->cfg.geo, d->cfg.hostctx);
-    run(d, &ev);
+    if (ev.ts > d->now)
+        d->now = ev.ts;
+    run(d, &ev, NULL, &rec);
+    keep(d, &ev, &rec);
     evidence_done(&ev);
+}
+
+void detector_retry(struct detector *d)
+{
+    size_t n = d->npending, kept = 0;
+    struct pending **ring = d->pending;
+    for (size_t i = 0; i < n; i++) {
+        struct pending *p = ring[(d->phead + i) % DETECT_MAX_PENDING];
+        ring[(d->phead + i) % DETECT_MAX_PENDING] = NULL;
+        bool expired = d->now - p->ts > d->cfg.host_wait;
+        struct evidence ev;
+        if (p->http)
+            evidence_init_http(&ev, &p->flow, p->http, d->cfg.site, d->cfg.geo, d->cfg.hostctx);
+        else
+            evidence_init_tls(&ev, &p->flow, p->tls, d->cfg.site, d->cfg.geo, d->cfg.hostctx);
+        bool found = evidence_proc(&ev) != NULL;
+        if (found)
+            run(d, &ev, p, NULL);
+        evidence_done(&ev);
+        if (found || expired) {
+            hostctx_forget(d->cfg.hostctx, &p->flow);
+            pending_free(p);
+            if (!found)
+                lw_stats.detect_pending_expired++;
+        } else {
+            ring[(d->phead + kept++) % DETECT_MAX_PENDING] = p;
+        }
+    }
+    d->npending = kept;
 }

@@ -36,6 +36,7 @@ struct notice {
     uint32_t trans_depth;         /* 0 when not HTTP */
     const struct geo_info *remote; /* the server's location (found == false: unknown) */
     const struct attribution *proc; /* the process behind the connection, or NULL */
+    bool followup;                /* written when host context arrived after the event */
 };
 
 typedef void (*notice_sink_fn)(void *ctx, const struct notice *n);
@@ -46,6 +47,9 @@ struct detect_config {
     const struct geo *geo;
     enum severity min_severity;   /* notices below are counted, not written */
     struct hostctx *hostctx;      /* host events, or NULL */
+    int64_t host_wait;            /* > 0: keep events with no process this long (packet
+                                   * time) and write follow-up notices if host events
+                                   * arrive (--follow) */
 };
 
 struct detector;
@@ -55,6 +59,11 @@ void detector_free(struct detector *d);
 
 /* Where notices go (up to 4 sinks, called in order). */
 bool detector_add_sink(struct detector *d, notice_sink_fn fn, void *ctx);
+
+/* Host events arrived: look again at the events still waiting for a process, and write
+ * follow-up notices for what the process context adds.  Waits longer than host_wait
+ * (packet time) end. */
+void detector_retry(struct detector *d);
 
 /* Events (http_sink_fn / tls_sink_fn shaped; ctx is the detector). */
 void detect_http(void *ctx, const struct flow *f, const struct http_txn *t);

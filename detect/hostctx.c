@@ -117,6 +117,7 @@ struct hostclock {
 
 struct flowattr {
     bool found;
+    uint32_t tried_at;          /* events in the store when the 5-tuple was last tried */
     struct attribution a;
     char match_buf[16];
 };
@@ -466,8 +467,9 @@ const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow
     if (!fa)
         return NULL;
     char key[2200];
-    if (fresh) {
-        /* 1. the 5-tuple */
+    if (fresh || (!fa->found && fa->tried_at != h->n)) {
+        /* 1. the 5-tuple (again when events arrived since: host events may come late) */
+        fa->tried_at = h->n;
         tuple_key(key, sizeof(key), f->proto, &f->orig_h, f->orig_p, &f->resp_h, f->resp_p);
         uint32_t i = smap_get(&h->tuples, key);
         if (i != NONE && in_time(h, &h->ev[i], f->first_ts)) {

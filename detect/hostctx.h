@@ -12,8 +12,10 @@
  * 5-tuple match is accepted within HOSTCTX_TUPLE_WINDOW of the packet time, and each
  * confident match updates the host's clock offset estimate, which later matches use.
  *
- * Attribution is decided once per connection (the first time it is asked) and kept
- * until the connection is logged, so conn.log, http.log, ssl.log and notice.log agree.
+ * Attribution is decided once per connection (the first time evidence is found) and kept
+ * until the connection is logged, so its logs agree.  While nothing is found, each later
+ * question (a later transaction, the connection's end) tries again if host events have
+ * arrived since (--follow).
  */
 #ifndef LW_DETECT_HOSTCTX_H
 #define LW_DETECT_HOSTCTX_H

@@ -157,6 +157,50 @@ static void txn_free(struct http_txn *t)
     free(t);
 }
 
+struct http_txn *http_txn_copy(const struct http_txn *t)
+{
+    struct http_txn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    *c = *t;
+    c->next = NULL;
+    char **strs[] = {&c->method, &c->uri, &c->version, &c->host, &c->referrer, &c->user_agent,
+                     &c->origin, &c->username, &c->req_content_type, &c->resp_content_type,
+                     &c->content_encoding, &c->req_filename, &c->resp_filename, &c->proxied,
+                     &c->status_msg, &c->info_msg, &c->header_names};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        if (*strs[i] && !(*strs[i] = strdup(*strs[i])))
+            ok = false;
+    /* Only the response's first file is kept (what rules look at). */
+    memset(c->files, 0, sizeof(c->files));
+    c->nfiles[0] = 0;
+    c->nfiles[1] = t->nfiles[1] ? 1 : 0;
+    if (c->nfiles[1]) {
+        const struct http_file_ref *r = &t->files[1][0];
+        struct http_file_ref *d = &c->files[1][0];
+        memcpy(d->fuid, r->fuid, sizeof(d->fuid));
+        d->mime = r->mime;
+        if (r->filename && !(d->filename = strdup(r->filename)))
+            ok = false;
+        if (r->sum && (d->sum = malloc(sizeof(*d->sum))))
+            *d->sum = *r->sum;
+        else if (r->sum)
+            ok = false;
+    }
+    if (!ok) {
+        http_txn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void http_txn_free(struct http_txn *t)
+{
+    if (t)
+        txn_free(t);
+}
+
 static struct http_txn *txn_new(struct http_conn *h, int64_t ts)
 {
     struct http_txn *t = calloc(1, sizeof(*t));

@@ -57,6 +57,11 @@ struct http_txn {
 typedef void (*http_sink_fn)(void *ctx, const struct flow *f, const struct http_txn *t);
 void http_set_sink(http_sink_fn fn, void *ctx);
 
+/* A deep copy of a finished transaction (its response's first file only), for
+ * re-evaluation later, and its release.  NULL when out of memory. */
+struct http_txn *http_txn_copy(const struct http_txn *t);
+void http_txn_free(struct http_txn *t);
+
 struct http_conn;
 
 struct http_conn *http_new(struct flow *f);

@@ -1026,13 +1026,8 @@ struct tls_conn *tls_new(struct flow *f)
     return c;
 }
 
-void tls_free(struct tls_conn *c, int64_t ts)
+static void info_strings_free(struct tls_info *t)
 {
-    if (!c)
-        return;
-    c->ts = ts;
-    report(c);
-    struct tls_info *t = &c->info;
     free(t->server_name);
     free(t->alpn_offered);
     free(t->next_protocol);
@@ -1040,6 +1035,45 @@ void tls_free(struct tls_conn *c, int64_t ts)
     free(t->issuer);
     for (unsigned i = 0; i < t->ncert_names; i++)
         free(t->cert_names[i]);
+}
+
+struct tls_info *tls_info_copy(const struct tls_info *t)
+{
+    struct tls_info *c = malloc(sizeof(*c));
+    if (!c)
+        return NULL;
+    *c = *t;
+    char **strs[] = {&c->server_name, &c->alpn_offered, &c->next_protocol, &c->subject,
+                     &c->issuer};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        if (*strs[i] && !(*strs[i] = strdup(*strs[i])))
+            ok = false;
+    for (unsigned i = 0; i < c->ncert_names; i++)
+        if (!(c->cert_names[i] = strdup(t->cert_names[i])))
+            ok = false;
+    if (!ok) {
+        tls_info_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void tls_info_free(struct tls_info *t)
+{
+    if (!t)
+        return;
+    info_strings_free(t);
+    free(t);
+}
+
+void tls_free(struct tls_conn *c, int64_t ts)
+{
+    if (!c)
+        return;
+    c->ts = ts;
+    report(c);
+    info_strings_free(&c->info);
     hs_release(&c->d[0]);
     hs_release(&c->d[1]);
     free(c);

@@ -63,6 +63,11 @@ void tls_gap(struct tls_conn *c, bool is_orig, uint64_t len);
 /* The connection is over: report it if it was not yet, and free everything. */
 void tls_free(struct tls_conn *c, int64_t ts);
 
+/* A deep copy of a connection's summary (for re-evaluation later), and its release.
+ * NULL when out of memory (strdup failures leave NULL, never a partial copy). */
+struct tls_info *tls_info_copy(const struct tls_info *t);
+void tls_info_free(struct tls_info *t);
+
 /* True when `p` begins like a TLS ClientHello (from the originator) or a TLS handshake or
  * alert record (from the responder); `*need_more` when `len` is too short to tell. */
 bool tls_sniff(const uint8_t *p, size_t len, bool is_orig, bool *need_more);

@@ -93,6 +93,16 @@ typedef void (*hostev_sink_fn)(void *ctx, const struct hostev *e);
 bool hostev_read_path(const char *path, hostev_sink_fn sink, void *ctx, char *err,
                       size_t errlen);
 
+/* --follow: files that keep growing (Sysmon shipped to a file, a live export).  Each poll
+ * reads what was appended since the last one (complete lines only; the rest waits), and
+ * starts over when the file was truncated or replaced (rotation).  One event per line:
+ * pretty-printed XML and EVTX are for whole files, not followed. */
+struct hostev_follow;
+struct hostev_follow *hostev_follow_open(const char *path, char *err, size_t errlen);
+/* Read what is new; returns the number of events passed to `sink`. */
+size_t hostev_follow_poll(struct hostev_follow *f, hostev_sink_fn sink, void *ctx);
+void hostev_follow_close(struct hostev_follow *f);
+
 /* Time text ("2023-08-10 14:39:28.427", "2019-05-12T18:02:05.215197700Z", with an
  * optional +hh:mm offset) to UTC microseconds; false if it does not parse. */
 bool hostev_parse_time(const char *s, int64_t *us);

@@ -210,3 +210,139 @@ bool hostev_read_path(const char *path, hostev_sink_fn sink, void *ctx, char *er
     fclose(f);
     return true;
 }
+
+/* ---- following growing files -------------------------------------------------------- */
+
+struct hostev_follow {
+    char *path;
+    FILE *f;
+    ino_t ino;
+    off_t pos;
+    char *buf;                  /* the incomplete last line */
+    size_t len, cap;
+    uint64_t lineno, skipped;
+};
+
+static bool follow_reopen(struct hostev_follow *fw)
+{
+    if (fw->f)
+        fclose(fw->f);
+    fw->f = fopen(fw->path, "rb");
+    fw->pos = 0;
+    fw->len = 0;
+    fw->lineno = 0;
+    struct stat st;
+    if (!fw->f || fstat(fileno(fw->f), &st) != 0)
+        return false;
+    fw->ino = st.st_ino;
+    return true;
+}
+
+struct hostev_follow *hostev_follow_open(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s", path,
+                 stat(path, &st) != 0 ? strerror(errno) : "--follow wants a regular file");
+        return NULL;
+    }
+    struct hostev_follow *fw = calloc(1, sizeof(*fw));
+    if (!fw || !(fw->path = strdup(path))) {
+        free(fw);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!follow_reopen(fw)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        hostev_follow_close(fw);
+        return NULL;
+    }
+    lw_stats.hostev_files++;
+    return fw;
+}
+
+static size_t follow_line(struct hostev_follow *fw, hostev_sink_fn sink, void *ctx)
+{
+    struct hostev ev;
+    memset(&ev, 0, sizeof(ev));
+    const char *why = NULL;
+    size_t n = fw->len;
+    fw->lineno++;
+    if (n && fw->buf[n - 1] == '\r')
+        n--;
+    size_t got = 0;
+    if (n > HOSTEV_MAX_LINE) {
+        why = "line longer than 1 MiB";
+    } else if (hostev_parse_line(fw->buf, n, &ev, &why)) {
+        lw_stats.hostev_events++;
+        sink(ctx, &ev);
+        got = 1;
+    }
+    if (!got && n) {
+        lw_stats.hostev_garbage++;
+        if (fw->skipped++ < HOSTEV_QUOTED) {
+            char q[100];
+            quote(fw->buf, n < 60 ? n : 60, q, sizeof(q));
+            fprintf(stderr, "lolwire: host events: %s:%llu: skipped (%s): '%s'\n", fw->path,
+                    (unsigned long long)fw->lineno, why, q);
+        }
+    }
+    hostev_clear(&ev);
+    fw->len = 0;
+    return got;
+}
+
+size_t hostev_follow_poll(struct hostev_follow *fw, hostev_sink_fn sink, void *ctx)
+{
+    if (!fw)
+        return 0;
+    struct stat st;
+    if (stat(fw->path, &st) == 0 && (st.st_ino != fw->ino || st.st_size < fw->pos)) {
+        if (!follow_reopen(fw))   /* rotated or truncated: start over */
+            return 0;
+    }
+    if (!fw->f)
+        return 0;
+    size_t events = 0;
+    char chunk[65536];
+    size_t k;
+    clearerr(fw->f);
+    while ((k = fread(chunk, 1, sizeof(chunk), fw->f)) > 0) {
+        fw->pos += (off_t)k;
+        for (size_t i = 0; i < k; i++) {
+            if (chunk[i] == '\n') {
+                events += follow_line(fw, sink, ctx);
+                continue;
+            }
+            if (fw->len == fw->cap) {
+                size_t nc = fw->cap ? fw->cap * 2 : 4096;
+                if (nc > HOSTEV_MAX_LINE + 1) {
+                    fw->len = HOSTEV_MAX_LINE + 1;   /* over the limit: counted at its end */
+                    continue;
+                }
+                char *nb = realloc(fw->buf, nc);
+                if (!nb)
+                    continue;
+                fw->buf = nb;
+                fw->cap = nc;
+            }
+            if (fw->len < fw->cap)
+                fw->buf[fw->len++] = chunk[i];
+        }
+    }
+    return events;
+}
+
+void hostev_follow_close(struct hostev_follow *fw)
+{
+    if (!fw)
+        return;
+    if (fw->f)
+        fclose(fw->f);
+    if (fw->skipped > HOSTEV_QUOTED)
+        fprintf(stderr, "lolwire: host events: %s: %llu more lines skipped\n", fw->path,
+                (unsigned long long)(fw->skipped - HOSTEV_QUOTED));
+    free(fw->buf);
+    free(fw->path);
+    free(fw);
+}

