@@ -70,7 +70,8 @@
     X(hostev_values_cut, "host event values cut at HEV_MAX_STRING")                           \
     X(hostev_evtx_recovered, "EVTX recovered records (deleted-chunk fragments), not parsed")  \
     X(hostev_bad_values, "network events whose addresses did not parse")                      \
-    X(hostctx_dropped, "host events not kept: the store was full (HOSTCTX_MAX_EVENTS)")     \
+    X(hostctx_dropped, "host events not kept: out of memory")                                \
+    X(hostctx_evicted, "host events evicted, oldest first, past HOSTCTX_MAX_EVENTS")         \
     X(hostctx_attributed, "connections attributed to a host process")                        \
     X(weirds, "protocol anomalies (weird.log)")                                                \
     X(weirds_suppressed, "weirds counted but not logged (duplicates or sampling)")             \

@@ -96,6 +96,13 @@ static void smap_del(struct smap *m, const char *key)
         }
 }
 
+/* Remove `key` only if it still names event `idx` (a newer event may own it now). */
+static void smap_del_if(struct smap *m, const char *key, uint32_t idx)
+{
+    if (smap_get(m, key) == idx)
+        smap_del(m, key);
+}
+
 static void smap_free(struct smap *m)
 {
     for (size_t i = 0; i < m->nb; i++)
@@ -117,14 +124,19 @@ struct hostclock {
 
 struct flowattr {
     bool found;
-    uint32_t tried_at;          /* events in the store when the 5-tuple was last tried */
-    struct attribution a;
-    char match_buf[16];
+    uint64_t tried_at;          /* the store's generation when the 5-tuple was last tried */
+    struct attribution a;       /* its strings are the copies below */
+    char *own[10];
 };
+
+static void flowattr_free(struct flowattr *fa);
 
 struct hostctx {
     struct hostev *ev;
     uint32_t n, cap;
+    uint32_t max;               /* events kept (HOSTCTX_MAX_EVENTS) */
+    uint32_t oldest;            /* once full: the slot the next event replaces */
+    uint64_t generation;        /* events added (the store changes when it grows) */
     struct smap procs;          /* "host|guid" -> process start */
     struct smap tuples;         /* "proto|src|sport|dst|dport" -> network connect */
     struct smap urls;           /* URL -> process start / installer / BITS event */
@@ -143,9 +155,17 @@ struct hostctx {
     uint32_t nfree;
 };
 
+struct hostctx *hostctx_new_capped(uint32_t max_events)
+{
+    struct hostctx *h = calloc(1, sizeof(struct hostctx));
+    if (h)
+        h->max = max_events ? max_events : 1;
+    return h;
+}
+
 struct hostctx *hostctx_new(void)
 {
-    return calloc(1, sizeof(struct hostctx));
+    return hostctx_new_capped(HOSTCTX_MAX_EVENTS);
 }
 
 void hostctx_free(struct hostctx *h)
@@ -161,7 +181,7 @@ void hostctx_free(struct hostctx *h)
         smap_free(maps[i]);
     free(h->clock);
     for (uint32_t i = 0; i < h->nfa; i++)
-        free(h->fa[i]);
+        flowattr_free(h->fa[i]);
     free(h->fa);
     free(h->free_slots);
     free(h);
@@ -220,8 +240,8 @@ static void url_norm(char *out, size_t n, const char *url, size_t len)
     out[k] = '\0';
 }
 
-/* Every http(s):// URL in a command line, to the URL index. */
-static void index_cmdline_urls(struct hostctx *h, const char *cmd, uint32_t idx)
+/* Every http(s):// URL in a command line, into (or out of) the URL index. */
+static void index_cmdline_urls(struct hostctx *h, const char *cmd, uint32_t idx, bool add)
 {
     const char *p = cmd;
     while (p && (p = strcasestr(p, "http"))) {
@@ -232,53 +252,36 @@ static void index_cmdline_urls(struct hostctx *h, const char *cmd, uint32_t idx)
         size_t n = strcspn(p, " \t\"'<>|)^`");
         char u[2048];
         url_norm(u, sizeof(u), p, n);
-        smap_put(&h->urls, u, idx);
+        if (add)
+            smap_put(&h->urls, u, idx);
+        else
+            smap_del_if(&h->urls, u, idx);
         p += n;
     }
 }
 
-void hostctx_add(void *ctx, const struct hostev *e)
+/* Put event `idx` into its indexes (add) or take it out (before it is evicted). */
+static void index_event(struct hostctx *h, uint32_t idx, bool add)
 {
-    struct hostctx *h = ctx;
-    if (e->kind == HEV_OTHER || (e->kind == HEV_NETCONN && (!e->has_tuple || !e->initiated)))
-        return;
-    if (h->n == HOSTCTX_MAX_EVENTS) {
-        lw_stats.hostctx_dropped++;
-        return;
-    }
-    if (h->n == h->cap) {
-        uint32_t nc = h->cap ? h->cap * 2 : 1024;
-        struct hostev *ne = realloc(h->ev, (size_t)nc * sizeof(*ne));
-        if (!ne) {
-            lw_stats.hostctx_dropped++;
-            return;
-        }
-        h->ev = ne;
-        h->cap = nc;
-    }
-    struct hostev *s = &h->ev[h->n];
-    if (!hostev_copy(s, e)) {
-        lw_stats.hostctx_dropped++;
-        return;
-    }
-    uint32_t idx = h->n++;
+    const struct hostev *s = &h->ev[idx];
     const char *host = s->computer ? s->computer : "";
     char key[2200];
+#define PUT(map, k) (add ? smap_put(map, k, idx) : smap_del_if(map, k, idx))
     switch (s->kind) {
     case HEV_PROCESS:
         snprintf(key, sizeof(key), "%s|%s", host, s->guid);
-        smap_put(&h->procs, key, idx);
+        PUT(&h->procs, key);
         if (s->sha256[0])
-            smap_put(&h->ran, s->sha256, idx);
+            PUT(&h->ran, s->sha256);
         if (s->command_line)
-            index_cmdline_urls(h, s->command_line, idx);
+            index_cmdline_urls(h, s->command_line, idx, add);
         break;
     case HEV_NETCONN: {
         tuple_key(key, sizeof(key), s->proto, &s->src, s->sport, &s->dst, s->dport);
-        smap_put(&h->tuples, key, idx);
+        PUT(&h->tuples, key);
         char a[LW_ADDR_STRLEN];
         addr_format(&s->src, a);
-        smap_put(&h->host_ips, a, idx);
+        PUT(&h->host_ips, a);
         break;
     }
     case HEV_DNS:
@@ -288,28 +291,68 @@ void hostctx_add(void *ctx, const struct hostev *e)
             snprintf(key, sizeof(key), "%s|%s", a, s->query);
             for (char *q = strchr(key, '|'); q && *q; q++)
                 *q = (char)tolower((unsigned char)*q);
-            smap_put(&h->dns, key, idx);
+            PUT(&h->dns, key);
         }
         break;
     case HEV_FILE_STREAM:
         if (s->host_url) {
             url_norm(key, sizeof(key), s->host_url, strlen(s->host_url));
-            smap_put(&h->host_urls, key, idx);
+            PUT(&h->host_urls, key);
         }
         if (s->sha256[0])
-            smap_put(&h->hashes, s->sha256, idx);
+            PUT(&h->hashes, s->sha256);
         break;
     case HEV_INSTALLER_URL:
     case HEV_BITS_URL:
         if (s->url) {
             url_norm(key, sizeof(key), s->url, strlen(s->url));
-            if (smap_get(&h->urls, key) == NONE)   /* a command line says more */
+            if (!add)
+                smap_del_if(&h->urls, key, idx);
+            else if (smap_get(&h->urls, key) == NONE)   /* a command line says more */
                 smap_put(&h->urls, key, idx);
         }
         break;
     default:
         break;
     }
+#undef PUT
+}
+
+void hostctx_add(void *ctx, const struct hostev *e)
+{
+    struct hostctx *h = ctx;
+    if (e->kind == HEV_OTHER || (e->kind == HEV_NETCONN && (!e->has_tuple || !e->initiated)))
+        return;
+    uint32_t idx;
+    if (h->n == h->max) {
+        /* Full: the oldest event makes room (attributions keep their own copies). */
+        idx = h->oldest;
+        index_event(h, idx, false);
+        hostev_clear(&h->ev[idx]);
+        h->oldest = (h->oldest + 1) % h->max;
+        h->generation++;
+        lw_stats.hostctx_evicted++;
+    } else {
+        if (h->n == h->cap) {
+            uint32_t nc = h->cap ? h->cap * 2 : 1024;
+            if (nc > h->max)
+                nc = h->max;
+            struct hostev *ne = realloc(h->ev, (size_t)nc * sizeof(*ne));
+            if (!ne) {
+                lw_stats.hostctx_dropped++;
+                return;
+            }
+            h->ev = ne;
+            h->cap = nc;
+        }
+        idx = h->n++;
+    }
+    if (!hostev_copy(&h->ev[idx], e)) {
+        memset(&h->ev[idx], 0, sizeof(h->ev[idx]));
+        lw_stats.hostctx_dropped++;
+        return;
+    }
+    index_event(h, idx, true);
 }
 
 /* ---- attribution ------------------------------------------------------------------------ */
@@ -391,6 +434,31 @@ static bool is_svchost(const char *image)
     return b && strcasecmp(b + 1, "svchost.exe") == 0;
 }
 
+/* Make the attribution's strings its own (events can be evicted while it lives). */
+static void own_strings(struct flowattr *fa)
+{
+    const char **f[] = {&fa->a.host, &fa->a.image, &fa->a.command_line, &fa->a.parent_image,
+                        &fa->a.user, &fa->a.guid, &fa->a.file, &fa->a.file_image,
+                        &fa->a.ran_image, &fa->a.ran_parent};
+    for (size_t i = 0; i < ARRAY_LEN(f); i++) {
+        if (*f[i] == fa->own[i])
+            continue;
+        char *c = *f[i] ? strdup(*f[i]) : NULL;
+        free(fa->own[i]);
+        fa->own[i] = c;
+        *f[i] = c;
+    }
+}
+
+static void flowattr_free(struct flowattr *fa)
+{
+    if (!fa)
+        return;
+    for (size_t i = 0; i < ARRAY_LEN(fa->own); i++)
+        free(fa->own[i]);
+    free(fa);
+}
+
 static void fill(struct attribution *a, const struct hostev *p, const struct hostev *orig,
                  const char *match, struct hostctx *h)
 {
@@ -467,9 +535,10 @@ const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow
     if (!fa)
         return NULL;
     char key[2200];
-    if (fresh || (!fa->found && fa->tried_at != h->n)) {
+    uint64_t gen = h->generation + h->n;
+    if (fresh || (!fa->found && fa->tried_at != gen)) {
         /* 1. the 5-tuple (again when events arrived since: host events may come late) */
-        fa->tried_at = h->n;
+        fa->tried_at = gen;
         tuple_key(key, sizeof(key), f->proto, &f->orig_h, f->orig_p, &f->resp_h, f->resp_p);
         uint32_t i = smap_get(&h->tuples, key);
         if (i != NONE && in_time(h, &h->ev[i], f->first_ts)) {
@@ -549,6 +618,7 @@ const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow
             }
         }
     }
+    own_strings(fa);
     return fa->found ? &fa->a : NULL;
 }
 
@@ -559,7 +629,7 @@ void hostctx_forget(struct hostctx *h, const struct flow *f)
     uint32_t i = smap_get(&h->flows, f->uid);
     if (i == NONE || i >= h->nfa || !h->fa[i])
         return;
-    free(h->fa[i]);
+    flowattr_free(h->fa[i]);
     h->fa[i] = NULL;
     h->free_slots[h->nfree++] = i;
     smap_del(&h->flows, f->uid);

@@ -26,7 +26,7 @@
 
 #include "hostev/hostev.h"
 
-#define HOSTCTX_MAX_EVENTS (1u << 20)            /* events kept; more are counted, dropped */
+#define HOSTCTX_MAX_EVENTS (1u << 20)            /* events kept; then the oldest go first */
 #define HOSTCTX_TUPLE_WINDOW (7LL * 86400 * 1000000) /* 5-tuple match, no offset known */
 #define HOSTCTX_OFFSET_SLACK (600LL * 1000000)   /* around a known host clock offset */
 
@@ -49,6 +49,8 @@ struct attribution {
 struct hostctx;
 
 struct hostctx *hostctx_new(void);
+/* The same with room for `max_events` (tests). */
+struct hostctx *hostctx_new_capped(uint32_t max_events);
 void hostctx_free(struct hostctx *h);
 
 /* Add one host event (a hostev_sink_fn; ctx is the hostctx). */

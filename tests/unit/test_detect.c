@@ -14,6 +14,7 @@
 
 #include "detect/detect.h"
 #include "detect/geo.h"
+#include "detect/hostctx.h"
 #include "detect/rules.h"
 #include "detect/site.h"
 #include "dissect/flow.h"
@@ -308,6 +309,60 @@ static void test_geoip_test_databases(void **state)
     assert_non_null(strstr(err, "/nonexistent/x.mmdb"));
 }
 
+/* The store keeps its newest events: past its cap the oldest go (indexes with them), and
+ * an attribution made before stays intact (its strings are its own). */
+static void test_hostctx_eviction(void **state)
+{
+    (void)state;
+    struct hostctx *h = hostctx_new_capped(4);
+    assert_non_null(h);
+    static struct flow f[6];
+    const struct attribution *first = NULL;
+    for (int i = 0; i < 6; i++) {
+        struct hostev e;
+        memset(&e, 0, sizeof(e));
+        e.kind = HEV_NETCONN;
+        e.has_tuple = e.initiated = true;
+        e.proto = 6;
+        assert_true(addr_parse("10.1.1.1", &e.src));
+        assert_true(addr_parse("198.51.100.7", &e.dst));
+        e.sport = (uint16_t)(40000 + i);
+        e.dport = 80;
+        e.ts = 1000000;
+        char img[64];
+        snprintf(img, sizeof(img), "C:\\img%d.exe", i);
+        e.image = strdup(img);
+        e.computer = strdup("WS-1");
+        hostctx_add(h, &e);
+        hostev_clear(&e);
+        memset(&f[i], 0, sizeof(f[i]));
+        f[i].proto = 6;
+        f[i].orig_h = e.src;
+        assert_true(addr_parse("10.1.1.1", &f[i].orig_h));
+        assert_true(addr_parse("198.51.100.7", &f[i].resp_h));
+        f[i].orig_p = (uint16_t)(40000 + i);
+        f[i].resp_p = 80;
+        f[i].first_ts = 1000000;
+        snprintf(f[i].uid, sizeof(f[i].uid), "C%d", i);
+        if (i == 0) {
+            first = hostctx_attribute(h, &f[0], NULL, NULL);
+            assert_non_null(first);
+            assert_string_equal(first->image, "C:\\img0.exe");
+        }
+    }
+    assert_int_equal(hostctx_events(h), 4);
+    /* events 0 and 1 were evicted; the attribution made before still reads fine */
+    assert_string_equal(first->image, "C:\\img0.exe");
+    assert_null(hostctx_attribute(h, &f[1], NULL, NULL));
+    const struct attribution *a = hostctx_attribute(h, &f[5], NULL, NULL);
+    assert_non_null(a);
+    assert_string_equal(a->image, "C:\\img5.exe");
+    assert_string_equal(a->match, "tuple");
+    for (int i = 0; i < 6; i++)
+        hostctx_forget(h, &f[i]);
+    hostctx_free(h);
+}
+
 static void test_eve_timestamp(void **state)
 {
     (void)state;
@@ -326,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_msiexec_disguised),
         cmocka_unit_test(test_hta_gzip_chunked_and_benign),
         cmocka_unit_test(test_geoip_test_databases),
+        cmocka_unit_test(test_hostctx_eviction),
         cmocka_unit_test(test_eve_timestamp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
