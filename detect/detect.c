@@ -299,30 +299,31 @@ static void keep(struct detector *d, struct evidence *ev, struct pending *rec)
     d->pending[(d->phead + d->npending++) % DETECT_MAX_PENDING] = p;
 }
 
+/* One event: match, write, keep for a second look if its process is unknown. */
+static void detect_event(struct detector *d, struct evidence *ev)
+{
+    struct pending rec = {.ndone = 0};
+    if (ev->ts > d->now)
+        d->now = ev->ts;
+    run(d, ev, NULL, &rec);
+    keep(d, ev, &rec);
+    evidence_done(ev);
+}
+
 void detect_http(void *ctx, const struct flow *f, const struct http_txn *t)
 {
     struct detector *d = ctx;
     struct evidence ev;
-    struct pending rec = {.ndone = 0};
     evidence_init_http(&ev, f, t, d->cfg.site, d->cfg.geo, d->cfg.hostctx);
-    if (ev.ts > d->now)
-        d->now = ev.ts;
-    run(d, &ev, NULL, &rec);
-    keep(d, &ev, &rec);
-    evidence_done(&ev);
+    detect_event(d, &ev);
 }
 
 void detect_tls(void *ctx, const struct flow *f, const struct tls_info *t)
 {
     struct detector *d = ctx;
     struct evidence ev;
-    struct pending rec = {.ndone = 0};
     evidence_init_tls(&ev, f, t, d->cfg.site, d->cfg.geo, d->cfg.hostctx);
-    if (ev.ts > d->now)
-        d->now = ev.ts;
-    run(d, &ev, NULL, &rec);
-    keep(d, &ev, &rec);
-    evidence_done(&ev);
+    detect_event(d, &ev);
 }
 
 void detector_retry(struct detector *d)

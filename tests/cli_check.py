@@ -33,24 +33,32 @@ def conn_rows(d):
     return read_zeek_log(p) if os.path.exists(p) else []
 
 
+def netns_pair(ns_a, ns_b, if_a, if_b):
+    """Two namespaces joined by a veth pair: ns_a has 192.0.2.1, ns_b 192.0.2.2 (up, with
+    lo).  Returns a runner for commands."""
+    sh = lambda *a: subprocess.run(a, capture_output=True, text=True)  # noqa: E731
+    for ns in (ns_a, ns_b):
+        sh("ip", "netns", "del", ns)
+    sh("ip", "netns", "add", ns_a)
+    sh("ip", "netns", "add", ns_b)
+    sh("ip", "link", "add", if_a, "netns", ns_a, "type", "veth", "peer", "name", if_b,
+       "netns", ns_b)
+    sh("ip", "-n", ns_a, "addr", "add", "192.0.2.1/24", "dev", if_a)
+    sh("ip", "-n", ns_b, "addr", "add", "192.0.2.2/24", "dev", if_b)
+    for ns, dev in ((ns_a, if_a), (ns_b, if_b)):
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    return sh
+
+
 def live_capture(lw, tmp):
     """Capture live on a veth inside network namespaces made here, while a ping runs."""
     if os.geteuid() != 0 or not shutil.which("ip"):
         check("live capture on a veth (needs root and iproute2)", False, "not root or no ip")
         return
     ns_a, ns_b = "lwtest-a", "lwtest-b"
-    sh = lambda *a: subprocess.run(a, capture_output=True, text=True)  # noqa: E731
-    for ns in (ns_a, ns_b):
-        sh("ip", "netns", "del", ns)
     try:
-        sh("ip", "netns", "add", ns_a)
-        sh("ip", "netns", "add", ns_b)
-        sh("ip", "link", "add", "lwt0", "netns", ns_a, "type", "veth", "peer", "name", "lwt1",
-           "netns", ns_b)
-        sh("ip", "-n", ns_a, "addr", "add", "192.0.2.1/24", "dev", "lwt0")
-        sh("ip", "-n", ns_b, "addr", "add", "192.0.2.2/24", "dev", "lwt1")
-        sh("ip", "-n", ns_a, "link", "set", "lwt0", "up")
-        sh("ip", "-n", ns_b, "link", "set", "lwt1", "up")
+        sh = netns_pair(ns_a, ns_b, "lwt0", "lwt1")
         out = os.path.join(tmp, "live")
         p = subprocess.Popen(["ip", "netns", "exec", ns_a, lw, "-i", "lwt0", "-o", out,
                               "--seed", "1", "icmp"], stderr=subprocess.PIPE, text=True)
@@ -74,7 +82,7 @@ def live_capture(lw, tmp):
         check("live capture prints a summary with drops", "dropped" in err, err)
     finally:
         for ns in (ns_a, ns_b):
-            sh("ip", "netns", "del", ns)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def live_follow(lw, tmp):
@@ -88,20 +96,9 @@ def live_follow(lw, tmp):
         check("--follow live (needs root and iproute2)", False, "not root or no ip")
         return
     ns_a, ns_b = "lwtest-fa", "lwtest-fb"
-    sh = lambda *a: subprocess.run(a, capture_output=True, text=True)  # noqa: E731
-    for ns in (ns_a, ns_b):
-        sh("ip", "netns", "del", ns)
     procs = []
     try:
-        sh("ip", "netns", "add", ns_a)
-        sh("ip", "netns", "add", ns_b)
-        sh("ip", "link", "add", "lwf0", "netns", ns_a, "type", "veth", "peer", "name", "lwf1",
-           "netns", ns_b)
-        sh("ip", "-n", ns_a, "addr", "add", "192.0.2.1/24", "dev", "lwf0")
-        sh("ip", "-n", ns_b, "addr", "add", "192.0.2.2/24", "dev", "lwf1")
-        for ns, dev in ((ns_a, "lwf0"), (ns_b, "lwf1")):
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        sh = netns_pair(ns_a, ns_b, "lwf0", "lwf1")
         www = os.path.join(tmp, "www")
         os.makedirs(www)
         open(os.path.join(www, "tool.exe"), "wb").write(b"MZ" + b"\0" * 200)
@@ -190,7 +187,7 @@ def live_follow(lw, tmp):
                 pr.kill()
                 pr.wait()
         for ns in (ns_a, ns_b):
-            sh("ip", "netns", "del", ns)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def main():
