@@ -72,6 +72,7 @@
     X(hostev_bad_values, "network events whose addresses did not parse")                      \
     X(hostctx_dropped, "host events not kept: out of memory")                                \
     X(hostctx_evicted, "host events evicted, oldest first, past HOSTCTX_MAX_EVENTS")         \
+    X(hostctx_expired, "host events expired: older than HOSTCTX_TTL of packet time")         \
     X(hostctx_attributed, "connections attributed to a host process")                        \
     X(weirds, "protocol anomalies (weird.log)")                                                \
     X(weirds_suppressed, "weirds counted but not logged (duplicates or sampling)")             \

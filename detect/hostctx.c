@@ -136,7 +136,11 @@ struct hostctx {
     uint32_t n, cap;
     uint32_t max;               /* events kept (HOSTCTX_MAX_EVENTS) */
     uint32_t oldest;            /* once full: the slot the next event replaces */
+    uint32_t expired;           /* not yet full: slots before this one have expired */
     uint64_t generation;        /* events added (the store changes when it grows) */
+    int64_t *read_at;           /* per slot: packet time when the event was read (0: before
+                                 * any traffic) */
+    int64_t now, first_now;     /* latest and first packet time seen */
     struct smap procs;          /* "host|guid" -> process start */
     struct smap tuples;         /* "proto|src|sport|dst|dport" -> network connect */
     struct smap urls;           /* URL -> process start / installer / BITS event */
@@ -180,6 +184,7 @@ void hostctx_free(struct hostctx *h)
     for (size_t i = 0; i < ARRAY_LEN(maps); i++)
         smap_free(maps[i]);
     free(h->clock);
+    free(h->read_at);
     for (uint32_t i = 0; i < h->nfa; i++)
         flowattr_free(h->fa[i]);
     free(h->fa);
@@ -338,21 +343,55 @@ void hostctx_add(void *ctx, const struct hostev *e)
             if (nc > h->max)
                 nc = h->max;
             struct hostev *ne = realloc(h->ev, (size_t)nc * sizeof(*ne));
-            if (!ne) {
+            if (ne)
+                h->ev = ne;
+            int64_t *nr = ne ? realloc(h->read_at, (size_t)nc * sizeof(*nr)) : NULL;
+            if (nr)
+                h->read_at = nr;
+            if (!ne || !nr) {
                 lw_stats.hostctx_dropped++;
                 return;
             }
-            h->ev = ne;
             h->cap = nc;
         }
         idx = h->n++;
     }
+    h->read_at[idx] = h->now;
     if (!hostev_copy(&h->ev[idx], e)) {
         memset(&h->ev[idx], 0, sizeof(h->ev[idx]));
         lw_stats.hostctx_dropped++;
         return;
     }
     index_event(h, idx, true);
+}
+
+/* Packet time moved on: events past HOSTCTX_TTL leave, oldest first. */
+static void expire(struct hostctx *h, int64_t now)
+{
+    if (now <= h->now)
+        return;
+    if (!h->first_now)
+        h->first_now = now;
+    h->now = now;
+    for (uint32_t steps = 0; steps < h->n; steps++) {
+        /* the oldest slot: the ring's head once full, else slot 0 onwards */
+        uint32_t idx = h->n == h->max ? h->oldest : h->expired;
+        if (idx >= h->n)
+            break;
+        if (h->ev[idx].kind) {
+            int64_t at = h->read_at[idx] ? h->read_at[idx] : h->first_now;
+            if (now - at <= HOSTCTX_TTL)
+                break;
+            index_event(h, idx, false);
+            hostev_clear(&h->ev[idx]);
+            h->generation++;
+            lw_stats.hostctx_expired++;
+        }
+        if (h->n == h->max)
+            h->oldest = (h->oldest + 1) % h->max;
+        else
+            h->expired++;
+    }
 }
 
 /* ---- attribution ------------------------------------------------------------------------ */
@@ -530,6 +569,7 @@ const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow
 {
     if (!h || h->n == 0)
         return NULL;
+    expire(h, f->last_ts > f->first_ts ? f->last_ts : f->first_ts);
     bool fresh;
     struct flowattr *fa = flow_slot(h, f, &fresh);
     if (!fa)

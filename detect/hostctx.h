@@ -29,6 +29,9 @@
 #define HOSTCTX_MAX_EVENTS (1u << 20)            /* events kept; then the oldest go first */
 #define HOSTCTX_TUPLE_WINDOW (7LL * 86400 * 1000000) /* 5-tuple match, no offset known */
 #define HOSTCTX_OFFSET_SLACK (600LL * 1000000)   /* around a known host clock offset */
+#define HOSTCTX_TTL (7LL * 86400 * 1000000)       /* events leave this long (packet time)
+                                                   * after they were read (those read before
+                                                   * any traffic: after its first packet) */
 
 struct flow;
 struct http_txn;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/stats.h"
 #include "detect/detect.h"
 #include "detect/geo.h"
 #include "detect/hostctx.h"
@@ -358,6 +359,16 @@ static void test_hostctx_eviction(void **state)
     assert_non_null(a);
     assert_string_equal(a->image, "C:\\img5.exe");
     assert_string_equal(a->match, "tuple");
+    /* Eight days of packet time later, every event has expired. */
+    static struct flow later;
+    later = f[5];
+    strcpy(later.uid, "Clater");
+    later.first_ts = later.last_ts = 1000000 + 8LL * 86400 * 1000000;
+    uint64_t expired = lw_stats.hostctx_expired;
+    assert_null(hostctx_attribute(h, &later, NULL, NULL));
+    assert_int_equal(lw_stats.hostctx_expired - expired, 4);
+    assert_int_equal(hostctx_attribute(h, &f[5], NULL, NULL) != NULL, 1); /* kept: cached */
+    hostctx_forget(h, &later);
     for (int i = 0; i < 6; i++)
         hostctx_forget(h, &f[i]);
     hostctx_free(h);
