@@ -163,14 +163,22 @@ void evidence_done(struct evidence *ev)
 {
     for (size_t i = 0; i < ev->nowned; i++)
         free(ev->owned[i]);
-    ev->nowned = 0;
+    free(ev->owned);
+    ev->owned = NULL;
+    ev->nowned = ev->owned_cap = 0;
 }
 
-/* Keep a derived string for the event's lifetime; NULL when out of room or memory. */
+/* Keep a derived string for the event's lifetime; NULL when out of memory. */
 static const char *own(struct evidence *ev, const char *s, size_t n)
 {
-    if (ev->nowned == ARRAY_LEN(ev->owned))
-        return NULL;
+    if (ev->nowned == ev->owned_cap) {
+        size_t nc = ev->owned_cap ? ev->owned_cap * 2 : 16;
+        char **no = realloc(ev->owned, nc * sizeof(*no));
+        if (!no)
+            return NULL;
+        ev->owned = no;
+        ev->owned_cap = nc;
+    }
     char *p = malloc(n + 1);
     if (!p)
         return NULL;

@@ -69,8 +69,8 @@ struct evidence {
     const struct attribution *proc;
     bool geo_done[2];
     struct geo_info geo_info[2];        /* [0] client, [1] server */
-    char *owned[16];                    /* derived strings, freed by evidence_done */
-    size_t nowned;
+    char **owned;                       /* derived strings, freed by evidence_done */
+    size_t nowned, owned_cap;
     uint64_t have;                      /* cached fields (bits) */
     struct ev_val cache[64];
 };
