@@ -43,12 +43,8 @@ UA_HTA='Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 10.0; Win64; x64; Trident/
 UA_CRYPTOAPI='Microsoft-CryptoAPI/10.0'
 UA_CERTUTIL='CertUtil URL Agent'
 
-log() { printf 'make-demo: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 # shellcheck source=netns-lib.sh
 . "$HERE/netns-lib.sh"
-
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, tcpdump): sudo bash $0"
 
 # ---------------------------------------------------------------------------------------
 # Tools.  command -> Debian package; install whatever is missing.

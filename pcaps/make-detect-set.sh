@@ -69,12 +69,8 @@ CA_SERIAL=0x4C5744CA0001
 OCSP_SERIAL=4C57440000
 export LWD_NS_C=$NS_C LWD_NS_S=$NS_S LWD_IP_C=$IP_C LWD_IP_S=$IP_S
 
-log() { printf 'make-detect-set: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 # shellcheck source=netns-lib.sh
 . "$HERE/netns-lib.sh"
-
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, tcpdump): sudo bash $0"
 
 # ---------------------------------------------------------------------------------------
 # Tools.  command or python module -> Debian package; install whatever is missing.

@@ -62,12 +62,8 @@ CA_SEED=hostev-test-root-1
 CA_SUBJECT='/C=US/O=Example CA (lolwire test)/CN=Example Host-Event Test CA 2024'
 export LWE_NS_C=$NS_C LWE_NS_S=$NS_S LWE_IP_S=$IP_S
 
-log() { printf 'make-hostev-set: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 # shellcheck source=netns-lib.sh
 . "$HERE/netns-lib.sh"
-
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, tcpdump): sudo bash $0"
 
 # ---------------------------------------------------------------------------------------
 # Tools.  command -> Debian package; install whatever is missing.

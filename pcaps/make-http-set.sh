@@ -60,12 +60,8 @@ UA_RAW='lolwire-pipeline/1.0 (python3 raw socket)'
 CAPTURES=(http-pipelining http-keepalive http-chunked-gzip http-close-delimited
           http-range http-lolbin-payloads http-nonhttp-port80)
 
-log() { printf 'make-http-set: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 # shellcheck source=netns-lib.sh
 . "$HERE/netns-lib.sh"
-
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, tcpdump): sudo bash $0"
 
 # ---------------------------------------------------------------------------------------
 # Tools.  command or python module -> Debian package; install whatever is missing.

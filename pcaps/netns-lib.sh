@@ -2,9 +2,17 @@
 # Debian packages, cleaning up on exit, and two network namespaces joined by a veth pair
 # with offloads off.
 #
-# The sourcing script defines first: log, die, NS_C NS_S (namespaces), IF_C IF_S (veth
-# ends), IP_C IP_S (/24 addresses), MAC_C MAC_S.  It adds the pids of background
-# processes to PIDS and sets TMP to its temporary directory; both are cleaned up on exit.
+# The sourcing script defines first: NS_C NS_S (namespaces), IF_C IF_S (veth ends),
+# IP_C IP_S (/24 addresses), MAC_C MAC_S.  It adds the pids of background processes to
+# PIDS and sets TMP to its temporary directory; both are cleaned up on exit.  Messages go
+# through log and die, prefixed with the script's name.
+
+LW_NAME=$(basename "$0" .sh)
+log() { printf '%s: %s\n' "$LW_NAME" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Every capture script needs root (network namespaces, tcpdump).
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, tcpdump): sudo bash $0"
 
 # Install the given Debian packages (duplicates allowed) if the list is not empty.
 lw_install() {
