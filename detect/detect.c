@@ -235,7 +235,7 @@ static void run(struct detector *d, struct evidence *ev, struct pending *p, stru
             lw_stats.notices_followup++;
         if (ev->kind == EV_HTTP) {
             n.trans_depth = ev->http->depth;
-            n.file_desc = evidence_url(ev, url, sizeof(url));
+            n.file_desc = http_txn_url(ev->http, &ev->flow->resp_h, url, sizeof(url));
             if (ev->file) {
                 n.fuid = ev->file->fuid;
                 n.file_mime = ev->file->mime;

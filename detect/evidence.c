@@ -301,24 +301,6 @@ void evidence_endpoints(const struct evidence *ev, const struct lw_addr **client
     *sport = ev->flow->resp_p;
 }
 
-const char *evidence_url(const struct evidence *ev, char *buf, size_t n)
-{
-    const struct http_txn *t = ev->http;
-    if (!t || !t->uri)
-        return NULL;
-    char addr[LW_ADDR_STRLEN];
-    const char *host = t->host;
-    if (!host || !*host) {
-        addr_format(&ev->flow->resp_h, addr);
-        host = addr;
-    }
-    if (strncasecmp(t->uri, "http://", 7) == 0 || strncasecmp(t->uri, "https://", 8) == 0)
-        snprintf(buf, n, "%s", t->uri);   /* absolute form (proxy requests) */
-    else
-        snprintf(buf, n, "http://%s%s%s", host, t->uri[0] == '/' ? "" : "/", t->uri);
-    return buf;
-}
-
 static bool is_ip_literal(const char *s)
 {
     struct lw_addr a;

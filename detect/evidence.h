@@ -94,7 +94,4 @@ const struct geo_info *evidence_geo(struct evidence *ev, bool server);
 void evidence_endpoints(const struct evidence *ev, const struct lw_addr **client,
                         uint16_t *cport, const struct lw_addr **server, uint16_t *sport);
 
-/* The request's URL as "http://host/uri" (for file_desc and EVE), into buf. */
-const char *evidence_url(const struct evidence *ev, char *buf, size_t n);
-
 #endif

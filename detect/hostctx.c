@@ -206,6 +206,16 @@ static void tuple_key(char *out, size_t n, uint8_t proto, const struct lw_addr *
     snprintf(out, n, "%u|%s|%u|%s|%u", proto, a, sp, b, dp);
 }
 
+/* "answer|name" for the DNS index, the name lower-cased. */
+static void dns_key(char *out, size_t n, const struct lw_addr *answer, const char *name)
+{
+    char a[LW_ADDR_STRLEN];
+    addr_format(answer, a);
+    snprintf(out, n, "%s|%s", a, name);
+    for (char *q = strchr(out, '|'); q && *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+}
+
 /* Lower-case scheme and host, no default port, no fragment: "http://h/p?q". */
 static void url_norm(char *out, size_t n, const char *url, size_t len)
 {
@@ -291,11 +301,7 @@ static void index_event(struct hostctx *h, uint32_t idx, bool add)
     }
     case HEV_DNS:
         for (unsigned i = 0; s->query && i < s->nanswers; i++) {
-            char a[LW_ADDR_STRLEN];
-            addr_format(&s->answers[i], a);
-            snprintf(key, sizeof(key), "%s|%s", a, s->query);
-            for (char *q = strchr(key, '|'); q && *q; q++)
-                *q = (char)tolower((unsigned char)*q);
+            dns_key(key, sizeof(key), &s->answers[i], s->query);
             PUT(&h->dns, key);
         }
         break;
@@ -548,18 +554,11 @@ static struct flowattr *flow_slot(struct hostctx *h, const struct flow *f, bool 
     return h->fa[slot];
 }
 
+/* The request's URL, normalised as the URL index keys are. */
 static void http_url(char *out, size_t n, const struct flow *f, const struct http_txn *t)
 {
-    char raw[2048], addr[LW_ADDR_STRLEN];
-    const char *host = t->host;
-    if (!host || !*host) {
-        addr_format(&f->resp_h, addr);
-        host = addr;
-    }
-    if (strncasecmp(t->uri, "http://", 7) == 0)
-        snprintf(raw, sizeof(raw), "%s", t->uri);
-    else
-        snprintf(raw, sizeof(raw), "http://%s%s%s", host, t->uri[0] == '/' ? "" : "/", t->uri);
+    char raw[2048];
+    http_txn_url(t, &f->resp_h, raw, sizeof(raw));
     url_norm(out, n, raw, strlen(raw));
 }
 
@@ -609,11 +608,7 @@ const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow
     }
     /* 3. TLS: the SNI in a DNS query of the same host, answered with the server address */
     if (!fa->found && tls && tls->server_name) {
-        char a[LW_ADDR_STRLEN];
-        addr_format(&f->resp_h, a);
-        snprintf(key, sizeof(key), "%s|%s", a, tls->server_name);
-        for (char *q = strchr(key, '|'); q && *q; q++)
-            *q = (char)tolower((unsigned char)*q);
+        dns_key(key, sizeof(key), &f->resp_h, tls->server_name);
         uint32_t i = smap_get(&h->dns, key);
         const struct hostev *e = i == NONE ? NULL : &h->ev[i];
         if (e && in_time(h, e, f->first_ts) &&

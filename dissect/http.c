@@ -157,6 +157,24 @@ static void txn_free(struct http_txn *t)
     free(t);
 }
 
+const char *http_txn_url(const struct http_txn *t, const struct lw_addr *server, char *buf,
+                         size_t n)
+{
+    if (!t->uri)
+        return NULL;
+    char addr[LW_ADDR_STRLEN];
+    const char *host = t->host;
+    if (!host || !*host) {
+        addr_format(server, addr);
+        host = addr;
+    }
+    if (strncasecmp(t->uri, "http://", 7) == 0 || strncasecmp(t->uri, "https://", 8) == 0)
+        snprintf(buf, n, "%s", t->uri);   /* absolute form (proxy requests) */
+    else
+        snprintf(buf, n, "http://%s%s%s", host, t->uri[0] == '/' ? "" : "/", t->uri);
+    return buf;
+}
+
 struct http_txn *http_txn_copy(const struct http_txn *t)
 {
     struct http_txn *c = calloc(1, sizeof(*c));

@@ -57,6 +57,13 @@ struct http_txn {
 typedef void (*http_sink_fn)(void *ctx, const struct flow *f, const struct http_txn *t);
 void http_set_sink(http_sink_fn fn, void *ctx);
 
+struct lw_addr;
+
+/* The request's URL, "http://host/uri" (the absolute form as sent by a proxy client; the
+ * server's address when there is no Host), into `buf`.  NULL when there is no URI. */
+const char *http_txn_url(const struct http_txn *t, const struct lw_addr *server, char *buf,
+                         size_t n);
+
 /* A deep copy of a finished transaction (its response's first file only), for
  * re-evaluation later, and its release.  NULL when out of memory. */
 struct http_txn *http_txn_copy(const struct http_txn *t);
