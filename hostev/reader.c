@@ -62,6 +62,46 @@ static bool opens_event(const char *p, size_t n)
            p[n - 1] == '>' && p[n - 2] != '/' && !memchr(p + i + 1, '<', n - i - 1);
 }
 
+/* Where skipped lines are reported: the file, and how many it has had. */
+struct line_log {
+    const char *name;
+    uint64_t skipped;
+};
+
+/* One line (or one event over lines, starting at `lineno`): pass the event on, or count
+ * the line and quote it (the first HOSTEV_QUOTED of a file).  `cut`: why the line was not
+ * read whole, or NULL.  Blank lines are ignored.  Returns true for an event. */
+static bool take_line(struct line_log *lg, const char *buf, size_t len, uint64_t lineno,
+                      const char *cut, hostev_sink_fn sink, void *ctx)
+{
+    struct hostev ev;
+    memset(&ev, 0, sizeof(ev));
+    const char *why = cut;
+    bool ok = !cut && hostev_parse_line(buf, len, &ev, &why);
+    if (ok) {
+        lw_stats.hostev_events++;
+        sink(ctx, &ev);
+    } else if (len || cut) {
+        lw_stats.hostev_garbage++;
+        if (lg->skipped++ < HOSTEV_QUOTED) {
+            char q[100];
+            quote(buf, len < 60 ? len : 60, q, sizeof(q));
+            fprintf(stderr, "lolwire: host events: %s:%llu: skipped (%s): '%s'\n", lg->name,
+                    (unsigned long long)lineno, why, q);
+        }
+    }
+    hostev_clear(&ev);
+    return ok;
+}
+
+/* The file is done (or closed): say how many skipped lines were not quoted. */
+static void line_log_end(const struct line_log *lg)
+{
+    if (lg->skipped > HOSTEV_QUOTED)
+        fprintf(stderr, "lolwire: host events: %s: %llu more lines skipped\n", lg->name,
+                (unsigned long long)(lg->skipped - HOSTEV_QUOTED));
+}
+
 static void read_lines(FILE *f, const char *name, hostev_sink_fn sink, void *ctx)
 {
     char *buf = malloc(HOSTEV_MAX_LINE + 1);
@@ -69,9 +109,8 @@ static void read_lines(FILE *f, const char *name, hostev_sink_fn sink, void *ctx
         fprintf(stderr, "lolwire: host events: %s: out of memory\n", name);
         return;
     }
-    struct hostev ev;
-    memset(&ev, 0, sizeof(ev));
-    uint64_t lineno = 0, first = 0, skipped = 0;
+    struct line_log lg = {name, 0};
+    uint64_t lineno = 0, first = 0;
     size_t len = 0, start = 0;  /* start: where the current line begins in buf */
     bool too_long = false, in_event = false;
     int c;
@@ -99,23 +138,9 @@ static void read_lines(FILE *f, const char *name, hostev_sink_fn sink, void *ctx
             start = len;
             continue;           /* the event goes on */
         }
-        const char *why = NULL;
-        bool ok = !too_long && hostev_parse_line(buf, len, &ev, &why);
-        if (too_long)
-            why = in_event ? "event longer than 1 MiB" : "line longer than 1 MiB";
-        if (ok) {
-            lw_stats.hostev_events++;
-            sink(ctx, &ev);
-        } else if (len || too_long) {
-            lw_stats.hostev_garbage++;
-            if (skipped++ < HOSTEV_QUOTED) {
-                char q[100];
-                quote(buf, len < 60 ? len : 60, q, sizeof(q));
-                fprintf(stderr, "lolwire: host events: %s:%llu: skipped (%s): '%s'\n", name,
-                        (unsigned long long)(in_event ? first : lineno), why, q);
-            }
-        }
-        hostev_clear(&ev);
+        const char *cut = !too_long ? NULL
+                          : in_event ? "event longer than 1 MiB" : "line longer than 1 MiB";
+        take_line(&lg, buf, len, in_event ? first : lineno, cut, sink, ctx);
         len = start = 0;
         too_long = in_event = false;
         if (c == EOF)
@@ -123,9 +148,7 @@ static void read_lines(FILE *f, const char *name, hostev_sink_fn sink, void *ctx
     }
     if (ferror(f))
         fprintf(stderr, "lolwire: host events: %s: read error: %s\n", name, strerror(errno));
-    if (skipped > HOSTEV_QUOTED)
-        fprintf(stderr, "lolwire: host events: %s: %llu more lines skipped\n", name,
-                (unsigned long long)(skipped - HOSTEV_QUOTED));
+    line_log_end(&lg);
     free(buf);
 }
 
@@ -220,7 +243,8 @@ struct hostev_follow {
     off_t pos;
     char *buf;                  /* the incomplete last line */
     size_t len, cap;
-    uint64_t lineno, skipped;
+    uint64_t lineno;
+    struct line_log lg;
 };
 
 static bool follow_reopen(struct hostev_follow *fw)
@@ -252,6 +276,7 @@ struct hostev_follow *hostev_follow_open(const char *path, char *err, size_t err
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    fw->lg.name = fw->path;
     if (!follow_reopen(fw)) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         hostev_follow_close(fw);
@@ -263,33 +288,15 @@ struct hostev_follow *hostev_follow_open(const char *path, char *err, size_t err
 
 static size_t follow_line(struct hostev_follow *fw, hostev_sink_fn sink, void *ctx)
 {
-    struct hostev ev;
-    memset(&ev, 0, sizeof(ev));
-    const char *why = NULL;
     size_t n = fw->len;
+    fw->len = 0;
     fw->lineno++;
+    if (n > HOSTEV_MAX_LINE)
+        return take_line(&fw->lg, fw->buf, fw->cap, fw->lineno, /* the bytes held */
+                         "line longer than 1 MiB", sink, ctx);
     if (n && fw->buf[n - 1] == '\r')
         n--;
-    size_t got = 0;
-    if (n > HOSTEV_MAX_LINE) {
-        why = "line longer than 1 MiB";
-    } else if (hostev_parse_line(fw->buf, n, &ev, &why)) {
-        lw_stats.hostev_events++;
-        sink(ctx, &ev);
-        got = 1;
-    }
-    if (!got && n) {
-        lw_stats.hostev_garbage++;
-        if (fw->skipped++ < HOSTEV_QUOTED) {
-            char q[100];
-            quote(fw->buf, n < 60 ? n : 60, q, sizeof(q));
-            fprintf(stderr, "lolwire: host events: %s:%llu: skipped (%s): '%s'\n", fw->path,
-                    (unsigned long long)fw->lineno, why, q);
-        }
-    }
-    hostev_clear(&ev);
-    fw->len = 0;
-    return got;
+    return take_line(&fw->lg, fw->buf, n, fw->lineno, NULL, sink, ctx);
 }
 
 size_t hostev_follow_poll(struct hostev_follow *fw, hostev_sink_fn sink, void *ctx)
@@ -339,9 +346,7 @@ void hostev_follow_close(struct hostev_follow *fw)
         return;
     if (fw->f)
         fclose(fw->f);
-    if (fw->skipped > HOSTEV_QUOTED)
-        fprintf(stderr, "lolwire: host events: %s: %llu more lines skipped\n", fw->path,
-                (unsigned long long)(fw->skipped - HOSTEV_QUOTED));
+    line_log_end(&fw->lg);
     free(fw->buf);
     free(fw->path);
     free(fw);
