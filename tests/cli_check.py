@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import read_zeek_log  # noqa: E402
+from zeek_conn_compare import log_rows  # noqa: E402
 
 results = []
 
@@ -29,8 +29,7 @@ def run(args, **kw):
 
 
 def conn_rows(d):
-    p = os.path.join(d, "conn.log")
-    return read_zeek_log(p) if os.path.exists(p) else []
+    return log_rows(d, "conn.log")
 
 
 def netns_pair(ns_a, ns_b, if_a, if_b):
@@ -160,8 +159,7 @@ def live_follow(lw, tmp):
             p.kill()
             check("--follow: exits on SIGTERM", False, "did not exit within 20 s")
             return
-        http = read_zeek_log(os.path.join(out, "http.log")) if os.path.exists(
-            os.path.join(out, "http.log")) else []
+        http = log_rows(out, "http.log")
         tool = [h for h in http if h["uri"] == "/tool.exe"]
         check("--follow: an event appended after start attributes a later flow (URL)",
               p.returncode == 0 and tool and tool[0]["proc.image"].endswith("certutil.exe")
@@ -173,8 +171,7 @@ def live_follow(lw, tmp):
               len(ka) == 2 and ka[1]["proc.image"].endswith("mshta.exe") and conns and
               conns[0]["proc.image"].endswith("mshta.exe") and conns[0]["proc.match"] == "tuple",
               f"{[(h['trans_depth'], h['proc.image']) for h in ka]} {conns}")
-        notices = read_zeek_log(os.path.join(out, "notice.log")) if os.path.exists(
-            os.path.join(out, "notice.log")) else []
+        notices = log_rows(out, "notice.log")
         late = [n for n in notices if n["file_desc"].endswith("/a.txt?late")]
         check("--follow: host events after the traffic give a follow-up notice with the process",
               any(n["rule"] == "LW-PROC-MSIEXEC" and n["sub"].startswith("follow-up") and
@@ -310,8 +307,7 @@ def detection_options(lw, wiki, shared, tmp):
     eve = os.path.join(tmp, "user.eve.json")
     r = run([lw, "-q", "--seed", "1", "-r", wiki, "-o", d, "--rules", good, "--eve", eve,
              "--no-geoip"])
-    notices = read_zeek_log(os.path.join(d, "notice.log")) if r.returncode == 0 and \
-        os.path.exists(os.path.join(d, "notice.log")) else []
+    notices = log_rows(d, "notice.log") if r.returncode == 0 else []
     check("a user rule raises notices (notice.log and eve.json, one line each)",
           notices and all(n["rule"] == "MY-1" and n["note"] == "My::Wikipedia" for n in notices)
           and len(open(eve).read().splitlines()) == len(notices), r.stderr)

@@ -26,7 +26,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zeek_conn_compare import read_zeek_log  # noqa: E402
+from zeek_conn_compare import log_rows as log  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEVERITY = {"info": 1, "low": 2, "medium": 3, "high": 4}
@@ -54,10 +54,6 @@ def run(lolwire, pcap, outdir, extra):
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
 
-
-def log(outdir, name):
-    path = os.path.join(outdir, name)
-    return read_zeek_log(path) if os.path.exists(path) else []
 
 
 def builtin_notes(lolwire):

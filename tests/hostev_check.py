@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zeek_conn_compare import read_zeek_log  # noqa: E402
+from zeek_conn_compare import log_rows as rows  # noqa: E402
 
 problems = []
 
@@ -30,10 +30,6 @@ def run(lolwire, outdir, *args):
                        capture_output=True, text=True)
     return p
 
-
-def rows(outdir, log):
-    path = os.path.join(outdir, log)
-    return read_zeek_log(path) if os.path.exists(path) else []
 
 
 def norm(outdir):

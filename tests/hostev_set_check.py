@@ -24,15 +24,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zeek_conn_compare import read_zeek_log  # noqa: E402
+from zeek_conn_compare import log_rows as rows  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEV = {"info": 1, "low": 2, "medium": 3, "high": 4}
 
-
-def rows(d, log):
-    p = os.path.join(d, log)
-    return read_zeek_log(p) if os.path.exists(p) else []
 
 
 def base(path):

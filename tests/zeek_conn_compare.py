@@ -62,6 +62,13 @@ def read_zeek_log(path):
     return rows
 
 
+def log_rows(directory, name):
+    """The rows of log `name` in `directory` (lolwire writes a log only when it has a
+    record: a missing file is an empty log)."""
+    path = os.path.join(directory, name)
+    return read_zeek_log(path) if os.path.exists(path) else []
+
+
 def key(r):
     if r.get("ip_proto") == "132":  # SCTP: see the module comment
         return (r["id.orig_h"], "-", r["id.resp_h"], "-", "sctp")
