@@ -274,11 +274,7 @@ static const char *base_name(struct evidence *ev, const char *path)
 {
     if (!path)
         return NULL;
-    const char *b = strrchr(path, '\\');
-    const char *s = strrchr(path, '/');
-    if (s > b)
-        b = s;
-    b = b ? b + 1 : path;
+    const char *b = hostctx_file_name(path);
     return own_lower(ev, b, strlen(b));
 }
 

@@ -473,10 +473,18 @@ static bool same_host(const char *a, const char *b)
     return !a || !b || strcasecmp(a, b) == 0;
 }
 
+const char *hostctx_file_name(const char *path)
+{
+    const char *b = strrchr(path, '\\');
+    const char *s = strrchr(path, '/');
+    if (s > b)
+        b = s;
+    return b ? b + 1 : path;
+}
+
 static bool is_svchost(const char *image)
 {
-    const char *b = image ? strrchr(image, '\\') : NULL;
-    return b && strcasecmp(b + 1, "svchost.exe") == 0;
+    return image && strcasecmp(hostctx_file_name(image), "svchost.exe") == 0;
 }
 
 /* Make the attribution's strings its own (events can be evicted while it lives). */

@@ -66,6 +66,9 @@ const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow
                                             const struct http_txn *t,
                                             const struct tls_info *tls);
 
+/* The file name in a Windows (or POSIX) path: what follows the last '\\' or '/'. */
+const char *hostctx_file_name(const char *path);
+
 /* The connection was logged: forget its attribution. */
 void hostctx_forget(struct hostctx *h, const struct flow *f);
 
