@@ -50,6 +50,8 @@
 /* Content codings undone per body (gzip over deflate over gzip...): nesting beyond is
  * refused, so a crafted body cannot stack decoders without end. */
 #define FILE_MAX_CODINGS 4
+/* Memory an lzma decoder may take (its dictionary size comes from the sender). */
+#define FILE_LZMA_MEMLIMIT (32ull << 20)
 
 /* HTTP: a header block (start line and fields) is held until complete: its size, the
  * number of fields, a chunk-size or trailer line, and how much of a field value or URI
@@ -60,6 +62,10 @@
 #define HTTP_MAX_FIELD 1024
 #define HTTP_MAX_URI 8192
 #define HTTP_MAX_HEADER_NAMES 512
+/* Lines before a response's status line that are skipped as junk (" \r\n", "foo\r\n",
+ * "SIP/2.0 200 OK\r\n"): more, and the answer is taken as one without a status line
+ * (HTTP/0.9 style: its bytes to the end of the connection are the body). */
+#define HTTP_MAX_JUNK_LINES 8
 /* Headers of one multipart part (filename, range): kept up to this size. */
 #define HTTP_MAX_PART_HEADER 1024
 

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lzma.h>
 #include <zlib.h>
 
 #include "core/config.h"
@@ -38,10 +39,16 @@ struct file_state {
     bool hashing;
     /* content decoding: codec[0] undoes the last coding applied, and so on inwards */
     struct codec {
+        enum { CODEC_ZLIB, CODEC_LZMA } kind;
         z_stream z;
+        lzma_stream lz;
         bool init, raw_tried, ended;
+        bool passthrough; /* the bytes were not in this coding: passed on as they are */
         uint64_t in, out;
+        uint8_t pre[1024]; /* the first input, while nothing decoded: to pass on if the */
+        size_t pre_len;    /* bytes turn out not to be in this coding at all */
     } codec[FILE_MAX_CODINGS];
+    bool coding_ignored; /* some declared coding was not applied to the bytes */
     int ncodec;
     bool inflating;
     uint64_t in_bytes, out_bytes; /* transferred bytes in, decoded bytes out (last level) */
@@ -540,52 +547,58 @@ static void decode_fail(struct file_state *fs, const char *why)
 }
 
 /* The Content-Encoding list ("gzip, deflate", several headers joined by commas), in the
- * order applied; decoding runs it backwards.  identity is skipped; an unknown coding
- * (br, compress, ...) cannot be undone: the body is then not typed or hashed. */
+ * order applied; decoding runs it backwards.  Codings are separated by commas, spaces
+ * or semicolons ("gzip x", "deflate;"), as lenient readers take them; identity and
+ * codings nobody knows ("x", "foo") are skipped, as browsers skip them.  br, compress
+ * and zstd are real codings we cannot undo: the body is then not typed or hashed. */
 static void parse_codings(struct file_state *fs, const char *list)
 {
     int n = 0;
     const char *p = list;
     while (*p) {
-        while (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        while (*p && strchr(", ;\t\r\n", *p))
             p++;
         const char *e = p;
-        while (*e && *e != ',')
+        while (*e && !strchr(", ;\t\r\n", *e))
             e++;
-        const char *t = e;
-        while (t > p && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r' || t[-1] == '\n'))
-            t--;
-        size_t k = (size_t)(t - p);
-        if (k) {
-            if ((k == 4 && !strncasecmp(p, "gzip", 4)) || (k == 6 && !strncasecmp(p, "x-gzip", 6)) ||
-                (k == 7 && !strncasecmp(p, "deflate", 7))) {
-                if (n == FILE_MAX_CODINGS) {
-                    decode_fail(fs, "too many codings");
-                    return;
-                }
-                n++; /* gzip and deflate share a decoder (headers detected) */
-            } else if (!(k == 8 && !strncasecmp(p, "identity", 8))) {
-                /* A coding browsers do not know ("foo", "gzip_x") is not applied by them
-                 * either: the bytes are taken as they are.  br, compress and lzma are
-                 * real codings we cannot undo: then the body is left untyped. */
-                bool real = (k == 2 && !strncasecmp(p, "br", 2)) ||
-                            (k == 8 && !strncasecmp(p, "compress", 8)) ||
-                            (k == 10 && !strncasecmp(p, "x-compress", 10)) ||
-                            (k == 4 && !strncasecmp(p, "lzma", 4)) ||
-                            (k == 4 && !strncasecmp(p, "zstd", 4));
-                lw_stats.files_decode_unsupported++;
-                if (real) {
-                    fs->info.decode_failed = true;
-                    fs->hashing = false;
-                    fs->typed = true; /* compressed bytes: their type says nothing */
-                    return;
-                }
+        size_t k = (size_t)(e - p);
+#define TOKEN(s) (k == sizeof(s) - 1 && !strncasecmp(p, s, k))
+        if (k == 0) {
+            break;
+        } else if (TOKEN("gzip") || TOKEN("x-gzip") || TOKEN("deflate") ||
+                   TOKEN("x-deflate") || TOKEN("lzma")) {
+            if (n == FILE_MAX_CODINGS) {
+                decode_fail(fs, "too many codings");
+                return;
             }
+            /* gzip and deflate share a decoder (zlib, gzip or raw: detected) */
+            fs->codec[n++].kind = TOKEN("lzma") ? CODEC_LZMA : CODEC_ZLIB;
+        } else if (!TOKEN("identity")) {
+            lw_stats.files_decode_unsupported++;
+            if (TOKEN("br") || TOKEN("compress") || TOKEN("x-compress") || TOKEN("zstd")) {
+                fs->info.decode_failed = true;
+                fs->hashing = false;
+                fs->typed = true; /* compressed bytes: their type says nothing */
+                return;
+            }
+            fs->coding_ignored = true;
         }
+#undef TOKEN
         p = e;
+    }
+    /* The list is in the order applied: codec[0] must undo the last one. */
+    for (int i = 0; i < n / 2; i++) {
+        int kind = fs->codec[i].kind;
+        fs->codec[i].kind = fs->codec[n - 1 - i].kind;
+        fs->codec[n - 1 - i].kind = kind;
     }
     fs->ncodec = n;
     fs->inflating = n > 0;
+}
+
+bool file_coding_ignored(const struct file_state *fs)
+{
+    return fs && fs->coding_ignored;
 }
 
 static void push(struct file_state *fs, int level, const uint8_t *data, size_t len);
@@ -611,14 +624,91 @@ static size_t gzip_header_len(const uint8_t *p, size_t n)
     return i <= n ? i : 0;
 }
 
-/* Undo one coding: zlib or gzip headers detected (15+32); "deflate" sent raw (no zlib
- * header, a common server bug) is retried as raw deflate.  A corrupt trailer (CRC or
- * length) after the data is tolerated, as browsers do. */
+/* Bytes decoded by one level: counted against the bomb caps, then passed inwards. */
+static bool level_out(struct file_state *fs, struct codec *c, int level, const uint8_t *out,
+                      size_t got)
+{
+    c->out += got;
+    if (c->out > FILE_MAX_DECODED ||
+        (c->out > (1u << 20) && c->out / (fs->in_bytes + 1) > FILE_MAX_RATIO)) {
+        lw_stats.files_decode_capped++;
+        fs->info.overflow_bytes += got;
+        decode_fail(fs, "cap");
+        return false;
+    }
+    push(fs, level + 1, out, got);
+    return true;
+}
+
+/* The bytes are not in the declared coding at all (it fails on its first bytes): pass
+ * them on as they are, as browsers and libhtp do ("Content-Encoding: gzip" on a plain
+ * body); the HTTP layer names it (HTTP_content_encoding_not_applied). */
+static void level_passthrough(struct file_state *fs, struct codec *c, int level)
+{
+    c->passthrough = true;
+    fs->coding_ignored = true;
+    lw_stats.files_decode_passthrough++;
+    push(fs, level + 1, c->pre, c->pre_len);
+}
+
+/* Keep the level's first input (see pre); true while all of it is kept. */
+static bool level_keep(struct codec *c, const uint8_t *data, size_t len)
+{
+    if (c->out == 0 && c->in == c->pre_len && c->pre_len + len <= sizeof(c->pre)) {
+        memcpy(c->pre + c->pre_len, data, len);
+        c->pre_len += len;
+    }
+    c->in += len;
+    return c->in == c->pre_len;
+}
+
+/* Undo one lzma coding (the "alone" format: properties, dictionary size, length). */
+static void lzma_level(struct file_state *fs, int level, const uint8_t *data, size_t len)
+{
+    struct codec *c = &fs->codec[level];
+    if (!c->init) {
+        c->lz = (lzma_stream)LZMA_STREAM_INIT;
+        if (lzma_alone_decoder(&c->lz, FILE_LZMA_MEMLIMIT) != LZMA_OK) {
+            decode_fail(fs, "lzma init");
+            return;
+        }
+        c->init = true;
+    }
+    uint8_t out[16384];
+    c->lz.next_in = data;
+    c->lz.avail_in = len;
+    bool kept = level_keep(c, data, len);
+    while (c->lz.avail_in > 0 && fs->inflating) {
+        c->lz.next_out = out;
+        c->lz.avail_out = sizeof(out);
+        lzma_ret rc = lzma_code(&c->lz, LZMA_RUN);
+        size_t got = sizeof(out) - c->lz.avail_out;
+        if (got && !level_out(fs, c, level, out, got))
+            return;
+        if (rc == LZMA_STREAM_END) {
+            c->ended = true;
+            return;
+        }
+        if (rc != LZMA_OK) {
+            if (c->out == 0 && kept)
+                level_passthrough(fs, c, level);
+            else if (rc == LZMA_MEMLIMIT_ERROR)
+                decode_fail(fs, "lzma memory"), lw_stats.files_decode_capped++;
+            else if (c->out > 0)
+                c->ended = true; /* a truncated or corrupt end: keep what decoded */
+            else
+                decode_fail(fs, "corrupt");
+            return;
+        }
+    }
+}
+
+/* Undo one zlib coding: zlib or gzip headers detected (15+32); "deflate" sent raw (no
+ * zlib header, a common server bug) is retried as raw deflate.  A corrupt trailer (CRC
+ * or length) after the data is tolerated, as browsers do. */
 static void inflate_level(struct file_state *fs, int level, const uint8_t *data, size_t len)
 {
     struct codec *c = &fs->codec[level];
-    if (c->ended)
-        return; /* trailing bytes after the compressed stream are ignored */
     if (!c->init) {
         if (inflateInit2(&c->z, 15 + 32) != Z_OK) {
             decode_fail(fs, "zlib init");
@@ -629,40 +719,34 @@ static void inflate_level(struct file_state *fs, int level, const uint8_t *data,
     uint8_t out[16384];
     c->z.next_in = (Bytef *)data;
     c->z.avail_in = (uInt)len;
-    c->in += len;
+    bool kept = level_keep(c, data, len);
     while (c->z.avail_in > 0 && fs->inflating) {
         c->z.next_out = out;
         c->z.avail_out = sizeof(out);
         int rc = inflate(&c->z, Z_NO_FLUSH);
         size_t got = sizeof(out) - c->z.avail_out;
-        if (got) {
-            c->out += got;
-            if (c->out > FILE_MAX_DECODED ||
-                (c->out > (1u << 20) && c->out / (fs->in_bytes + 1) > FILE_MAX_RATIO)) {
-                lw_stats.files_decode_capped++;
-                fs->info.overflow_bytes += got;
-                decode_fail(fs, "cap");
-                return;
-            }
-            push(fs, level + 1, out, got);
-        }
+        if (got && !level_out(fs, c, level, out, got))
+            return;
         if (rc == Z_STREAM_END) {
             c->ended = true;
             return;
         }
-        if (rc == Z_DATA_ERROR && !c->raw_tried && c->out == 0 && c->in == len) {
+        if (rc == Z_DATA_ERROR && !c->raw_tried && c->out == 0 && kept) {
             /* Retry as raw deflate: from the start (a "deflate" body without its zlib
              * header), or past a gzip header zlib refused (reserved flag bits set:
              * browsers ignore them). */
             c->raw_tried = true;
             inflateEnd(&c->z);
             if (inflateInit2(&c->z, -15) != Z_OK) {
+                c->init = false;
                 decode_fail(fs, "zlib init");
                 return;
             }
-            size_t skip = len >= 10 && data[0] == 0x1f && data[1] == 0x8b ? gzip_header_len(data, len) : 0;
-            c->z.next_in = (Bytef *)data + skip;
-            c->z.avail_in = (uInt)(len - skip);
+            const uint8_t *all = c->pre;
+            size_t n = c->pre_len;
+            size_t skip = n >= 10 && all[0] == 0x1f && all[1] == 0x8b ? gzip_header_len(all, n) : 0;
+            c->z.next_in = (Bytef *)all + skip;
+            c->z.avail_in = (uInt)(n - skip);
             continue;
         }
         if (rc == Z_DATA_ERROR && c->out > 0 && c->z.msg &&
@@ -671,7 +755,10 @@ static void inflate_level(struct file_state *fs, int level, const uint8_t *data,
             return;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            decode_fail(fs, "corrupt");
+            if (c->out == 0 && kept)
+                level_passthrough(fs, c, level);
+            else
+                decode_fail(fs, "corrupt");
             return;
         }
         if (rc == Z_BUF_ERROR && got == 0)
@@ -686,7 +773,15 @@ static void push(struct file_state *fs, int level, const uint8_t *data, size_t l
         analyse(fs, data, len);
         return;
     }
-    inflate_level(fs, level, data, len);
+    struct codec *c = &fs->codec[level];
+    if (c->passthrough)
+        push(fs, level + 1, data, len);
+    else if (c->ended)
+        return; /* trailing bytes after the compressed stream are ignored */
+    else if (c->kind == CODEC_LZMA)
+        lzma_level(fs, level, data, len);
+    else
+        inflate_level(fs, level, data, len);
 }
 
 void file_data(struct file_state *fs, const uint8_t *data, size_t len, int64_t ts)
@@ -741,9 +836,14 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
 {
     if (!fs)
         return NULL;
-    for (int i = 0; i < fs->ncodec; i++)
-        if (fs->codec[i].init)
+    for (int i = 0; i < fs->ncodec; i++) {
+        if (!fs->codec[i].init)
+            continue;
+        if (fs->codec[i].kind == CODEC_LZMA)
+            lzma_end(&fs->codec[i].lz);
+        else
             inflateEnd(&fs->codec[i].z);
+    }
     try_type(fs, true);
     fs->info.mime_type = fs->mime;
     if (fs->info.offset == 0)

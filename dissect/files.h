@@ -101,6 +101,10 @@ const char *file_fuid(const struct file_state *fs);
  * otherwise (then the transferred length is the body's length). */
 bool file_decoded_len(const struct file_state *fs, uint64_t *len);
 
+/* A declared content coding was not applied to the bytes (unknown, or the bytes were
+ * not in it): the body was taken as it is. */
+bool file_coding_ignored(const struct file_state *fs);
+
 /* Finish: type it, finalise the hashes, report it, free it.  Returns the mime type
  * (a static string) or NULL; fills `out` when it is not NULL. */
 const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,

@@ -53,6 +53,14 @@ struct http_dir {
     char *buf;           /* header block / line being collected */
     size_t len, cap;
     size_t scan;         /* where the search for the block's end resumes */
+    size_t start;        /* offset of the start line in buf (after junk lines) */
+    size_t fields_end;   /* where the line ending the block starts */
+    unsigned junk_lines; /* lines before a response's status line */
+    bool start_found;
+    bool line_over;      /* the line being collected outgrew its cap */
+    bool chunks_seen;    /* a chunk-size line of this body parsed */
+    bool try_chunked;    /* "chunked" was declared: read as identity if it is not */
+    uint64_t cl_after_chunked; /* Content-Length for that fallback, or UINT64_MAX */
     uint64_t left;
     bool chunk_crlf_cr;  /* saw the CR of a chunk's CRLF */
     struct http_txn *txn;
@@ -309,6 +317,10 @@ static void buf_reset(struct http_dir *d)
 {
     d->len = 0;
     d->scan = 0;
+    d->start = 0;
+    d->junk_lines = 0;
+    d->start_found = false;
+    d->line_over = false;
     if (d->cap > 4096) { /* do not keep a large buffer for a long-lived connection */
         lw_stats.http_header_bytes_held -= d->cap;
         free(d->buf);
@@ -317,31 +329,135 @@ static void buf_reset(struct http_dir *d)
     }
 }
 
-/* The end of a header block in d->buf: index just past the blank line, or 0. */
-static size_t block_end(struct http_dir *d)
-{
-    size_t i = d->scan;
-    for (; i < d->len; i++) {
-        if (d->buf[i] != '\n')
-            continue;
-        /* blank line: "\n\n" or "\n\r\n" */
-        if (i + 1 < d->len && d->buf[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < d->len && d->buf[i + 1] == '\r' && d->buf[i + 2] == '\n')
-            return i + 3;
-        if (i + 2 >= d->len) {
-            d->scan = i; /* may complete with the next bytes */
-            return 0;
-        }
-    }
-    d->scan = i;
-    return 0;
-}
-
 struct line {
     const char *p;
     size_t n;
 };
+
+/* How a physical line ended.  Responses also end a line at a lone CR (a CR followed by
+ * neither LF nor CR): browsers and libhtp do, and HTTP Evader hides fields behind one;
+ * there "LF CR" (not followed by LF) is one line end, and a CR before a CR belongs to
+ * the line. */
+enum term { TERM_NONE, TERM_LF, TERM_CRLF, TERM_CR };
+
+/* The physical line at `pos` of [pos, end), without its terminator; `*next` is where the
+ * following line starts.  TERM_NONE: no terminator yet (the line runs to `end`), or one
+ * that the next bytes decide. */
+static enum term phys_line(const char *buf, size_t pos, size_t end, bool lenient,
+                           struct line *l, size_t *next)
+{
+    l->p = buf + pos;
+    for (size_t i = pos; i < end; i++) {
+        if (buf[i] == '\n') {
+            l->n = i - pos;
+            *next = i + 1;
+            if (lenient && (i + 1 >= end || buf[i + 1] == '\r')) {
+                if (i + 2 >= end)
+                    break; /* "LF CR" or "LF" then "CR LF": the next bytes tell */
+                if (buf[i + 2] != '\n')
+                    *next = i + 2;
+            }
+            return TERM_LF;
+        }
+        if (buf[i] != '\r')
+            continue;
+        if (i + 1 >= end)
+            break;
+        if (buf[i + 1] == '\n') {
+            l->n = i - pos;
+            *next = i + 2;
+            return TERM_CRLF;
+        }
+        if (lenient && buf[i + 1] != '\r') {
+            l->n = i - pos;
+            *next = i + 1;
+            return TERM_CR;
+        }
+    }
+    l->n = end - pos;
+    *next = end;
+    return TERM_NONE;
+}
+
+/* Header whitespace as the lenient readers take it: SP, HT, VT, FF, CR, NUL, NBSP. */
+static bool hws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\0' ||
+           c == 0xa0;
+}
+
+static bool blank_line(const struct line *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!hws((unsigned char)l->p[i]))
+            return false;
+    return true;
+}
+
+/* Does this line start a status line ("HTTP/", any case, after leading whitespace)? */
+static bool status_line_start(const struct line *l)
+{
+    size_t i = 0;
+    while (i < l->n && hws((unsigned char)l->p[i]))
+        i++;
+    return l->n - i >= 5 && strncasecmp(l->p + i, "HTTP/", 5) == 0;
+}
+
+static bool only_cr(const struct line *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->p[i] != '\r')
+            return false;
+    return true;
+}
+
+/* The end of a header block in d->buf: index just past the line that ends it, or 0;
+ * d->fields_end is where that line starts.  The block ends at an empty line (LF or
+ * CRLF; a line of only CRs, or one ended by a lone CR, is nothing).  A response's block
+ * also ends at a line of only whitespace ended by a bare LF, when no LF follows it at
+ * once (libhtp's reading; "Name: v\n \n\n" ends at the second line).
+ * A response's start line is the first line that begins with "HTTP/": up to
+ * HTTP_MAX_JUNK_LINES lines before it are junk, skipped (d->start is set); more, and
+ * *no_start is set: the answer has no status line. */
+static size_t block_end(struct http_dir *d, bool is_req, bool *no_start)
+{
+    size_t pos = d->scan, next;
+    struct line l;
+    *no_start = false;
+    for (;; pos = next) {
+        enum term tm = phys_line(d->buf, pos, d->len, !is_req, &l, &next);
+        if (tm == TERM_NONE) {
+            d->scan = pos; /* resume at this line's start with more bytes */
+            return 0;
+        }
+        if (!is_req && !d->start_found) {
+            if (status_line_start(&l)) {
+                d->start_found = true;
+                d->start = pos;
+            } else if (++d->junk_lines > HTTP_MAX_JUNK_LINES) {
+                *no_start = true;
+                return 0;
+            }
+            continue;
+        }
+        if (is_req && pos == 0)
+            continue; /* the request line */
+        if (l.n == 0 && tm != TERM_CR) {
+            d->fields_end = pos;
+            return next;
+        }
+        if (!is_req && tm == TERM_LF && l.n && blank_line(&l) && !only_cr(&l)) {
+            if (next >= d->len) {
+                d->scan = pos;
+                return 0;
+            }
+            if (d->buf[next] != '\n') {
+                d->fields_end = pos;
+                return next;
+            }
+        }
+    }
+}
 
 /* Next line of [*pos, end): without its CRLF/LF. */
 static bool next_line(const char *buf, size_t *pos, size_t end, struct line *l)
@@ -475,77 +591,176 @@ static const char *const proxy_headers[] = {"FORWARDED", "X-FORWARDED-FOR", "X-F
                                             "CLIENT-IP", "VIA", "XROXY-CONNECTION",
                                             "PROXY-CONNECTION"};
 
-/* Parse the fields of a header block (after the start line). */
+/* A decimal length as lenient readers take it: junk before the digits is skipped
+ * (",68"), anything after them ignored ("68;", "68.0", "68 A"); *junk says either was
+ * there.  False when there are no digits, the number overflows, or a second number
+ * follows after whitespace ("34 68", also what a folded "34" + " 68" gives): which one
+ * is meant cannot be told, and browsers refuse it. */
+static bool lenient_u64(const char *p, size_t n, uint64_t *out, bool *junk)
+{
+    size_t i = 0;
+    *junk = false;
+    while (i < n && !isdigit((unsigned char)p[i])) {
+        if (!hws((unsigned char)p[i]))
+            *junk = true;
+        i++;
+    }
+    size_t s = i;
+    while (i < n && isdigit((unsigned char)p[i]))
+        i++;
+    if (!parse_u64(p + s, i - s, out))
+        return false;
+    size_t e = i;
+    while (i < n && hws((unsigned char)p[i]))
+        i++;
+    if (i > e && i < n && isdigit((unsigned char)p[i]))
+        return false;
+    for (; i < n; i++)
+        if (!hws((unsigned char)p[i]))
+            *junk = true;
+    return true;
+}
+
+/* Is there a field `name` (lower case) in the block's lines [pos, end)? */
+static bool has_field(const char *buf, size_t pos, size_t end, const char *name)
+{
+    size_t k = strlen(name), next;
+    struct line l;
+    for (; pos < end; pos = next) {
+        phys_line(buf, pos, end, true, &l, &next);
+        size_t i = 0;
+        while (i < l.n && hws((unsigned char)l.p[i]))
+            i++;
+        if (l.n - i > k && strncasecmp(l.p + i, name, k) == 0 &&
+            (l.p[i + k] == ':' || hws((unsigned char)l.p[i + k])))
+            return true;
+    }
+    return false;
+}
+
+/* Does this folded-looking line (leading whitespace) carry a field of its own
+ * ("  Transfer-Encoding: chunked")?  Browsers take it as one. */
+static bool looks_like_field(const struct line *l)
+{
+    size_t i = 0;
+    while (i < l->n && hws((unsigned char)l->p[i]))
+        i++;
+    size_t s = i;
+    while (i < l->n && is_tchar((unsigned char)l->p[i]))
+        i++;
+    return i > s && i < l->n && l->p[i] == ':';
+}
+
+static void one_field(struct http_conn *h, struct http_txn *t, bool is_req, char *f, size_t fn,
+                      struct framing *fr);
+
+/* Parse the fields of a header block (after the start line).  Physical lines become
+ * logical fields first, the way lenient readers (browsers, WinINet, libhtp) see them:
+ * a line starting with whitespace continues the field before it (obs-fold, joined by a
+ * space) unless it carries a "name:" of its own; a lone-CR line of only whitespace is
+ * nothing; NULs are dropped. */
 static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, const char *buf,
                          size_t pos, size_t end, struct framing *fr)
 {
-    struct line l;
-    char **last = NULL; /* field continued by an obsolete line fold */
+    char *cur = malloc(end - pos + 1);
+    if (!cur)
+        return;
+    size_t cn = 0, next;
+    bool have = false;
     unsigned count = 0;
-    while (next_line(buf, &pos, end, &l)) {
-        if (l.n == 0)
-            break;
-        if (l.p[0] == ' ' || l.p[0] == '\t') { /* obs-fold */
-            const char *v = l.p;
-            size_t n = l.n;
-            trim(&v, &n);
-            if (last)
-                append_field(last, " ", v, n, HTTP_MAX_FIELD);
-            continue;
+    while (pos < end) {
+        struct line l;
+        enum term tm = phys_line(buf, pos, end, !is_req, &l, &next);
+        pos = next;
+        if (tm == TERM_CR)
+            weird_report(h->last_ts, h->flow, "HTTP_lone_CR_line_end", NULL, "HTTP");
+        if (l.n == 0 || only_cr(&l) || (tm == TERM_CR && blank_line(&l)))
+            continue; /* nothing (block_end decided where the block ends) */
+        bool folded = hws((unsigned char)l.p[0]) && !looks_like_field(&l);
+        if (!folded && hws((unsigned char)l.p[0]))
+            weird_report(h->last_ts, h->flow, "HTTP_indented_field", NULL, "HTTP");
+        if (folded && have) {
+            weird_report(h->last_ts, h->flow, "HTTP_folded_field", NULL, "HTTP");
+            cur[cn++] = ' ';
+        } else {
+            if (have && ++count <= HTTP_MAX_HEADERS)
+                one_field(h, t, is_req, cur, cn, fr);
+            cn = 0;
+            have = true;
         }
-        last = NULL;
-        if (++count > HTTP_MAX_HEADERS) {
-            weird_report(h->last_ts, h->flow, "HTTP_too_many_headers", NULL, "HTTP");
-            break;
+        for (size_t i = 0; i < l.n; i++) {
+            if (l.p[i] == '\0')
+                weird_report(h->last_ts, h->flow, "HTTP_NUL_in_header", NULL, "HTTP");
+            else
+                cur[cn++] = l.p[i];
         }
-        const char *colon = memchr(l.p, ':', l.n);
-        if (!colon) {
-            weird_report(h->last_ts, h->flow, "HTTP_header_without_colon", NULL, "HTTP");
-            continue;
-        }
-        const char *name = l.p;
-        size_t nn = (size_t)(colon - l.p);
-        const char *v = colon + 1;
-        size_t vn = l.n - nn - 1;
-        trim(&v, &vn);
-        while (nn && (name[nn - 1] == ' ' || name[nn - 1] == '\t'))
-            nn--; /* "Name :" is invalid, but seen; accept it */
-        if (is_req) {
-            char upper[64];
-            size_t un = nn < sizeof(upper) - 1 ? nn : sizeof(upper) - 1;
-            for (size_t i = 0; i < un; i++)
-                upper[i] = (char)toupper((unsigned char)name[i]);
-            append_field(&t->header_names, ",", upper, un, HTTP_MAX_HEADER_NAMES);
-        }
+    }
+    if (have && ++count <= HTTP_MAX_HEADERS)
+        one_field(h, t, is_req, cur, cn, fr);
+    if (count > HTTP_MAX_HEADERS)
+        weird_report(h->last_ts, h->flow, "HTTP_too_many_headers", NULL, "HTTP");
+    free(cur);
+}
+
+/* One logical field "name: value". */
+static void one_field(struct http_conn *h, struct http_txn *t, bool is_req, char *f, size_t fn,
+                      struct framing *fr)
+{
+    const char *colon = memchr(f, ':', fn);
+    if (!colon) {
+        weird_report(h->last_ts, h->flow, "HTTP_header_without_colon", NULL, "HTTP");
+        return;
+    }
+    const char *name = f;
+    size_t nn = (size_t)(colon - f);
+    while (nn && hws((unsigned char)*name))
+        name++, nn--;
+    while (nn && hws((unsigned char)name[nn - 1]))
+        nn--; /* "Name :" is invalid, but browsers accept it */
+    const char *v = colon + 1;
+    size_t vn = fn - (size_t)(v - f);
+    while (vn && (hws((unsigned char)*v) || *v == ':'))
+        v++, vn--; /* "Name:: value" */
+    while (vn && hws((unsigned char)v[vn - 1]))
+        vn--;
+    if (nn == 0)
+        return;
 #define IS(s) (nn == sizeof(s) - 1 && strncasecmp(name, s, nn) == 0)
         if (IS("Content-Length")) {
             uint64_t cl;
-            if (!parse_u64(v, vn, &cl)) {
+            bool junk;
+            if (!lenient_u64(v, vn, &cl, &junk)) {
                 fr->bad_cl = true;
                 weird_report(h->last_ts, h->flow, "HTTP_bad_content_length", NULL, "HTTP");
-            } else if (fr->has_cl && cl != fr->cl) {
-                fr->bad_cl = true;
-                weird_report(h->last_ts, h->flow, "HTTP_conflicting_content_length", NULL,
-                             "HTTP");
             } else {
-                fr->has_cl = true;
-                fr->cl = cl;
+                if (junk)
+                    weird_report(h->last_ts, h->flow, "HTTP_content_length_junk", NULL, "HTTP");
+                if (fr->has_cl && cl != fr->cl) /* the first one counts, as in browsers */
+                    weird_report(h->last_ts, h->flow, "HTTP_conflicting_content_length", NULL,
+                                 "HTTP");
+                if (!fr->has_cl) {
+                    fr->has_cl = true;
+                    fr->cl = cl;
+                }
             }
         } else if (IS("Transfer-Encoding")) {
-            /* Browsers honour "chunked" anywhere in the value ("chunkedx", "x-chunked",
-             * "chunked;"): so must a sensor, or the body is misread (HTTP Evader). */
+            /* "chunked" anywhere in the value ("x chunked", "chunked x", a second header)
+             * is tried: if the body then does not start with a chunk-size line, it is
+             * read as identity (the chunked_not_chunked weird), as libhtp and browsers
+             * do. */
             bool ch = false;
             for (size_t i = 0; i + 7 <= vn && !ch; i++)
                 ch = strncasecmp(v + i, "chunked", 7) == 0;
             if (ch)
                 fr->chunked = true;
-            else
-                weird_report(h->last_ts, h->flow, "HTTP_unsupported_transfer_encoding", NULL,
-                             "HTTP");
+            if (!ch || vn != 7)
+                weird_report(h->last_ts, h->flow,
+                             ch ? "HTTP_odd_transfer_encoding"
+                                : "HTTP_unsupported_transfer_encoding",
+                             NULL, "HTTP");
         } else if (IS("Content-Type")) {
-            char **f = is_req ? &t->req_content_type : &t->resp_content_type;
-            set_field(f, v, vn, HTTP_MAX_FIELD);
-            last = f;
+            char **ct = is_req ? &t->req_content_type : &t->resp_content_type;
+            set_field(ct, v, vn, HTTP_MAX_FIELD);
             if (!is_req && vn >= 20 && strncasecmp(v, "multipart/byteranges", 20) == 0)
                 fr->multipart_ranges = true;
             if (vn >= 10 && strncasecmp(v, "multipart/", 10) == 0)
@@ -554,7 +769,6 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
             /* Several headers and several codings: all of them, in order. */
             if (!is_req) {
                 append_field(&t->content_encoding, ",", v, vn, 256);
-                last = &t->content_encoding;
             }
         } else if (IS("Content-Disposition")) {
             disposition_filename(v, vn, is_req ? &t->req_filename : &t->resp_filename);
@@ -567,13 +781,10 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
             fr->upgrade = true;
         } else if (is_req && IS("Host")) {
             set_field(&t->host, v, vn, HTTP_MAX_FIELD);
-            last = &t->host;
         } else if (is_req && IS("User-Agent")) {
             set_field(&t->user_agent, v, vn, HTTP_MAX_FIELD);
-            last = &t->user_agent;
         } else if (is_req && IS("Referer")) {
             set_field(&t->referrer, v, vn, HTTP_MAX_URI);
-            last = &t->referrer;
         } else if (is_req && IS("Origin")) {
             set_field(&t->origin, v, vn, HTTP_MAX_FIELD);
         } else if (is_req && IS("Authorization")) {
@@ -593,7 +804,6 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
             }
         }
 #undef IS
-    }
 }
 
 /* ---- messages ------------------------------------------------------------------------- */
@@ -627,6 +837,8 @@ static void end_file(struct http_conn *h, struct http_dir *d, bool is_req)
     struct http_file_ref *r = d->txn && d->file_idx >= 0
                                   ? &d->txn->files[is_req ? 0 : 1][d->file_idx] : NULL;
     struct file_summary *sum = r ? malloc(sizeof(*sum)) : NULL;
+    if (file_coding_ignored(d->file))
+        weird_report(h->last_ts, h->flow, "HTTP_content_encoding_not_applied", NULL, "HTTP");
     const char *mime = file_end(d->file, h->flow, h->last_ts, sum);
     if (r) {
         r->mime = mime;
@@ -837,6 +1049,10 @@ static void begin_body(struct http_conn *h, struct http_dir *d, bool is_req, str
     }
     if (fr->chunked) {
         d->st = ST_CHUNK_SIZE;
+        d->chunks_seen = false;
+        d->cl_after_chunked = fr->has_cl ? fr->cl : UINT64_MAX;
+        if (fr->has_cl) /* ambiguous framing: chunked wins (RFC 9112 §6.3) */
+            weird_report(h->last_ts, h->flow, "HTTP_chunked_and_content_length", NULL, "HTTP");
         if (!d->mp)
             start_file(h, d, is_req, total, offset, fr->has_range, fname, enc);
         return;
@@ -922,7 +1138,7 @@ static bool parse_request(struct http_conn *h, struct http_dir *d, size_t end)
         weird_report(h->last_ts, h->flow, "HTTP_uri_too_long", NULL, "HTTP");
     t->version = version ? mem_dup_cap(version, (size_t)(lend - version), 16) : mem_dup_cap("0.9", 3, 4);
     struct framing fr = {0};
-    parse_fields(h, t, true, d->buf, pos, end, &fr);
+    parse_fields(h, t, true, d->buf, pos, d->fields_end, &fr);
     /* A request has a body only when it says so (RFC 9112 §6.3). */
     begin_body(h, d, true, &fr, false, false);
     return true;
@@ -930,12 +1146,16 @@ static bool parse_request(struct http_conn *h, struct http_dir *d, size_t end)
 
 static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
 {
-    size_t pos = 0;
+    size_t pos = d->start;
     struct line l;
-    next_line(d->buf, &pos, end, &l);
+    phys_line(d->buf, pos, end, true, &l, &pos);
+    if (d->start || d->junk_lines)
+        weird_report(h->last_ts, h->flow, "HTTP_junk_before_status_line", NULL, "HTTP");
+    while (l.n && hws((unsigned char)*l.p)) /* " HTTP/1.1", "\0HTTP/1.1" */
+        l.p++, l.n--;
     /* HTTP-version SP status-code [SP reason]; tolerant of what browsers accept
-     * ("http/1.1", "HTTP/1.01", extra spaces). */
-    if (l.n < 8 || strncasecmp(l.p, "HTTP/", 5) != 0) {
+     * ("http/1.1", "HTTP/1.01", extra spaces, a line ended by a lone CR). */
+    if (l.n < 5 || strncasecmp(l.p, "HTTP/", 5) != 0) {
         lw_stats.http_bad_messages++;
         weird_report(h->last_ts, h->flow, "bad_HTTP_reply", NULL, "HTTP");
         return false;
@@ -950,7 +1170,8 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     /* A status line without a valid code is still taken as an answer (browsers do: the
      * headers and body that follow are delivered); the status is then left unset. */
     bool has_code = lend - q >= 3 && isdigit((unsigned char)q[0]) &&
-                    isdigit((unsigned char)q[1]) && isdigit((unsigned char)q[2]);
+                    isdigit((unsigned char)q[1]) && isdigit((unsigned char)q[2]) &&
+                    (lend - q == 3 || !isdigit((unsigned char)q[3])); /* not "2040" */
     if (!has_code)
         weird_report(h->last_ts, h->flow, "HTTP_bad_status_line", NULL, "HTTP");
     if (vlen > 8) /* "1.1foobar": the version is its leading digits */
@@ -975,7 +1196,12 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     d->txn = t;
     t->resp_seen = true;
     struct framing fr = {0};
-    if (code >= 100 && code < 200 && code != 101) {
+    /* 101 switches protocols only when it names one (Upgrade): without, browsers take
+     * it as interim, and what follows as the answer. */
+    bool switching = code == 101 && has_field(d->buf, pos, end, "upgrade");
+    if (code == 101 && !switching)
+        weird_report(h->last_ts, h->flow, "HTTP_101_without_upgrade", NULL, "HTTP");
+    if (code >= 100 && code < 200 && !switching) {
         /* Interim: remember it, and wait for the final response. */
         t->info_code = (uint16_t)code;
         set_field(&t->info_msg, reason, rn, HTTP_MAX_FIELD);
@@ -990,18 +1216,56 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     set_field(&t->status_msg, reason, rn, HTTP_MAX_FIELD);
     if (!t->version)
         t->version = mem_dup_cap(ver, vlen, 16);
-    parse_fields(h, t, false, d->buf, pos, end, &fr);
+    parse_fields(h, t, false, d->buf, pos, d->fields_end, &fr);
     bool head = t->method && strcmp(t->method, "HEAD") == 0;
     bool connect = t->method && strcmp(t->method, "CONNECT") == 0;
-    if ((connect && code >= 200 && code < 300) || code == 101) {
+    if ((connect && code >= 200 && code < 300) || switching) {
         /* A tunnel or another protocol from here on. */
         message_done(h, d, false);
         h->d[0].st = h->d[1].st = ST_TUNNEL;
         return true;
     }
-    bool no_body = head || code == 204 || code == 304;
+    /* 204 must not have a body (RFC 9110 §15.3.5), and so must not declare one: when it
+     * does, browsers read it.  (304 may carry the Content-Length of the full resource
+     * with no body: its framing is not believed.) */
+    bool no_body = head || code == 304 || (code == 204 && !fr.chunked && !(fr.has_cl && fr.cl));
+    if (code == 204 && !no_body)
+        weird_report(h->last_ts, h->flow, "HTTP_body_on_204", NULL, "HTTP");
     begin_body(h, d, false, &fr, no_body, true);
     return true;
+}
+
+static void body_bytes(struct http_conn *h, struct http_dir *d, const uint8_t *p, size_t n,
+                       int64_t ts);
+
+/* The oldest transaction still waiting for its final response, or NULL. */
+static struct http_txn *waiting_txn(struct http_conn *h)
+{
+    struct http_txn *t = h->head;
+    while (t && t->resp_done)
+        t = t->next;
+    return t;
+}
+
+/* A response without a status line (the answer to an HTTP/0.9 request, or bytes where a
+ * final status line should follow an interim one): its bytes to the end of the
+ * connection are the body of the request waiting for it.  What is held in d->buf is the
+ * body's start. */
+static void unframed_response(struct http_conn *h, struct http_dir *d, struct http_txn *t,
+                              bool v09)
+{
+    d->txn = t;
+    t->resp_seen = true;
+    t->has_status = v09; /* Zeek logs status 0 for an HTTP/0.9 answer */
+    if (!v09) {
+        lw_stats.http_bad_messages++;
+        weird_report(h->last_ts, h->flow, "HTTP_response_without_status_line", NULL, "HTTP");
+    }
+    struct framing fr = {0};
+    begin_body(h, d, false, &fr, false, true);
+    if (d->len)
+        body_bytes(h, d, (const uint8_t *)d->buf, d->len, d->ts);
+    buf_reset(d);
 }
 
 /* Consume a start line + header block from `p`; returns bytes used. */
@@ -1011,16 +1275,10 @@ static size_t on_start(struct http_conn *h, struct http_dir *d, bool is_req, con
     size_t used = 0;
     if (!is_req && d->len == 0) {
         /* The answer to an HTTP/0.9 request has no status line: the body runs to the end. */
-        struct http_txn *t = h->head;
-        while (t && t->resp_done)
-            t = t->next;
+        struct http_txn *t = waiting_txn(h);
         if (t && t->version && strcmp(t->version, "0.9") == 0) {
-            d->txn = t;
-            t->resp_seen = true;
-            t->has_status = true; /* Zeek logs status 0 for an HTTP/0.9 answer */
             d->ts = ts;
-            struct framing fr = {0};
-            begin_body(h, d, false, &fr, false, true);
+            unframed_response(h, d, t, true);
             return 0;
         }
     }
@@ -1041,7 +1299,20 @@ static size_t on_start(struct http_conn *h, struct http_dir *d, bool is_req, con
         buf_reset(d);
         return n;
     }
-    size_t end = block_end(d);
+    bool no_start;
+    size_t end = block_end(d, is_req, &no_start);
+    if (no_start) {
+        struct http_txn *t = waiting_txn(h);
+        if (t && t->req_seen && t->info_code) {
+            unframed_response(h, d, t, false);
+            return n;
+        }
+        lw_stats.http_bad_messages++;
+        weird_report(h->last_ts, h->flow, "bad_HTTP_reply", NULL, "HTTP");
+        d->st = ST_RESYNC;
+        buf_reset(d);
+        return n;
+    }
     if (!end) {
         /* HTTP/0.9 request: a request line without a version ends at its line end. */
         if (is_req && d->len) {
@@ -1056,7 +1327,7 @@ static size_t on_start(struct http_conn *h, struct http_dir *d, bool is_req, con
                 bool header_follows = rn && (nl2 ? memchr(rest, ':', (size_t)(nl2 - rest))
                                                  : memchr(rest, ':', rn)) != NULL;
                 if (ll >= 5 && memmem(d->buf, ll, " HTTP/", 6) == NULL && !header_follows)
-                    end = ll + 1;
+                    end = d->fields_end = ll + 1;
             }
         }
         if (!end)
@@ -1087,13 +1358,42 @@ static void body_bytes(struct http_conn *h, struct http_dir *d, const uint8_t *p
         file_data(d->file, p, n, ts);
 }
 
+/* "chunked" was declared, but the body does not start with a chunk-size line: browsers
+ * and libhtp then read it as it is (Content-Length bytes, else to the end), so the bytes
+ * held as the would-be size line are the body's start. */
+static void chunked_not_chunked(struct http_conn *h, struct http_dir *d, bool is_req,
+                                int64_t ts)
+{
+    weird_report(ts, h->flow, "HTTP_chunked_not_chunked", NULL, "HTTP");
+    uint64_t cl = d->cl_after_chunked;
+    size_t held = d->len;
+    if (cl != UINT64_MAX && held > cl)
+        held = (size_t)cl;
+    if (held)
+        body_bytes(h, d, (const uint8_t *)d->buf, held, ts);
+    buf_reset(d);
+    if (cl == UINT64_MAX) {
+        d->st = ST_BODY_EOF;
+    } else if (cl > held) {
+        d->st = ST_BODY_CL;
+        d->left = cl - held;
+    } else {
+        message_done(h, d, is_req);
+    }
+}
+
 /* Collect one line into d->buf (chunk size or trailer); true when complete. */
 static bool take_line(struct http_dir *d, const uint8_t *p, size_t n, size_t *used, size_t cap)
 {
     const uint8_t *nl = memchr(p, '\n', n);
     size_t k = nl ? (size_t)(nl - p) + 1 : n;
-    if (d->len + k > cap)
-        return (*used = k, d->len = cap + 1, true);
+    if (d->len + k > cap) { /* keep what fits: a would-be chunk line may be body bytes */
+        size_t room = cap > d->len ? cap - d->len : 0;
+        buf_add(d, p, room);
+        *used = room;
+        d->line_over = true;
+        return true;
+    }
     buf_add(d, p, k);
     *used = k;
     return nl != NULL;
@@ -1120,7 +1420,11 @@ static void feed(struct http_conn *h, bool is_req, const uint8_t *p, size_t n, i
         case ST_CHUNK_SIZE:
         case ST_TRAILERS: {
             bool complete = take_line(d, p, n, &used, HTTP_MAX_LINE);
-            if (d->len > HTTP_MAX_LINE) {
+            if (d->line_over && !d->chunks_seen && d->st == ST_CHUNK_SIZE) {
+                chunked_not_chunked(h, d, is_req, ts);
+                break;
+            }
+            if (d->line_over) {
                 lw_stats.http_limits++;
                 weird_report(ts, h->flow, "HTTP_chunk_line_too_long", NULL, "HTTP");
                 message_done(h, d, is_req);
@@ -1141,8 +1445,7 @@ static void feed(struct http_conn *h, bool is_req, const uint8_t *p, size_t n, i
             /* chunk-size [; extensions] */
             uint64_t size = 0;
             size_t i = 0, digits = 0;
-            while (i < ln && (d->buf[i] == ' ' || d->buf[i] == '\t' || d->buf[i] == '\v' ||
-                              d->buf[i] == '\f'))
+            while (i < ln && hws((unsigned char)d->buf[i]))
                 i++;
             for (; i < ln && isxdigit((unsigned char)d->buf[i]); i++, digits++) {
                 if (size >> 60) {
@@ -1151,6 +1454,17 @@ static void feed(struct http_conn *h, bool is_req, const uint8_t *p, size_t n, i
                 }
                 size = size * 16 + (uint64_t)hexval((unsigned char)d->buf[i]);
             }
+            while (i < ln && hws((unsigned char)d->buf[i]))
+                i++;
+            if (!digits && i == ln) {
+                buf_reset(d);
+                break; /* a stray empty line: tolerated */
+            }
+            if (!d->chunks_seen && !digits) {
+                chunked_not_chunked(h, d, is_req, ts);
+                break;
+            }
+            d->chunks_seen = true;
             buf_reset(d);
             if (!digits) {
                 if (ln == 0)
@@ -1279,7 +1593,8 @@ void http_gap(struct http_conn *h, bool is_orig, uint64_t len)
         /* A gap inside a header block: salvage the start line and fields seen. */
         buf_add(d, (const uint8_t *)"\r\n\r\n", 4);
         {
-            size_t end = block_end(d);
+            bool no_start;
+            size_t end = block_end(d, is_orig, &no_start);
             if (end) {
                 bool ok = is_orig ? parse_request(h, d, end) : parse_response(h, d, end);
                 if (ok && d->txn)
@@ -1309,6 +1624,8 @@ void http_eof(struct http_conn *h, bool is_orig, int64_t ts)
 {
     struct http_dir *d = &h->d[is_orig ? 0 : 1];
     h->last_ts = ts > h->last_ts ? ts : h->last_ts;
+    if (d->txn && d->st == ST_CHUNK_SIZE && !d->chunks_seen && d->len)
+        chunked_not_chunked(h, d, is_orig, ts); /* "chunked", then bytes with no line end */
     if (d->txn) {
         if (d->st == ST_BODY_CL || d->st == ST_CHUNK_DATA || d->st == ST_CHUNK_SIZE) {
             d->txn->tags |= HTTP_TAG_GAP; /* the message was cut short */
@@ -1318,9 +1635,20 @@ void http_eof(struct http_conn *h, bool is_orig, int64_t ts)
         message_done(h, d, is_orig);
     } else if (d->st == ST_START && d->len) {
         /* An unterminated header block at the end: parse what there is. */
+        bool no_start;
+        size_t held = d->len;
         buf_add(d, (const uint8_t *)"\r\n\r\n", 4);
-        size_t end = block_end(d);
-        if (end && (is_orig ? parse_request(h, d, end) : parse_response(h, d, end)) && d->txn) {
+        size_t end = block_end(d, is_orig, &no_start);
+        struct http_txn *t = waiting_txn(h);
+        if (!is_orig && !d->start_found && t && t->req_seen && t->info_code) {
+            /* An interim answer, then bytes with no status line to the end ("HTTP/1.1
+             * 100" then the file): they are the answer, as browsers show them.  (Bytes
+             * with no status line at all are not taken as an answer, as Zeek does not.) */
+            d->len = held;
+            unframed_response(h, d, t, false);
+            message_done(h, d, is_orig);
+        } else if (end && (is_orig ? parse_request(h, d, end) : parse_response(h, d, end)) &&
+                   d->txn) {
             d->txn->tags |= HTTP_TAG_GAP;
             message_done(h, d, is_orig);
         }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lzma.h>
 #include <zlib.h>
 
 #include "dissect/files.h"
@@ -154,13 +155,130 @@ static void test_gzip_body(void **state)
     sweep(req, sizeof(req) - 1, resp, (size_t)n, want);
 }
 
+/* HTTP Evader's ambiguities, read as browsers and libhtp read them (docs/logs.md):
+ * every answer must deliver the 12-byte body, in every slicing. */
+static void test_evasions(void **state)
+{
+    (void)state;
+    static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    static const char *const ok = "1 GET / a - 200 0 12 text/plain|";
+    static const struct {
+        const char *resp, *want;
+    } cases[] = {
+        /* a lone CR ends a line (the field behind it is real) */
+        {"HTTP/1.1 200 OK\r\nX: y\rTransfer-Encoding: chunked\r\n\r\nc\r\nhello, world\r\n"
+         "0\r\n\r\n", NULL},
+        {"HTTP/1.1 200 OK\rTransfer-Encoding: chunked\r\n\r\nc\r\nhello, world\r\n0\r\n\r\n",
+         NULL},
+        /* an empty line ended by a lone CR, a line of CRs: nothing */
+        {"HTTP/1.1 200 OK\r\nX: y\r\n\r\rContent-Length: 12\r\n\r\nhello, world", NULL},
+        {"HTTP/1.1 200 OK\r\nX: y\r\n\r\r\nContent-Length: 12\r\n\r\nhello, world", NULL},
+        /* "LF CR" as one line end */
+        {"HTTP/1.1 200 OK\n\rContent-Length: 12\n\r\r\nhello, world", NULL},
+        /* folding, of a value and of a name; a NUL dropped; "Name ::" */
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n \r\n chunked\r\n\r\n"
+         "c\r\nhello, world\r\n0\r\n\r\n", NULL},
+        {"HTTP/1.1 200 OK\r\nContent-Length\r\n :\r\n 12\r\n\r\nhello, world", NULL},
+        {"HTTP/1.1 200 OK\r\nContent-Length\v:: 12\r\n\r\nhello, world", NULL},
+        /* an indented line with a name of its own is a field */
+        {"HTTP/1.1 200 OK\r\nConnection: close\r\n Transfer-Encoding: chunked\r\n\r\n"
+         "c\r\nhello, world\r\n0\r\n\r\n", NULL},
+        /* "chunked" declared (odd value, HTTP/1.0, with a length), the body plain */
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: x chunked\r\n\r\nhello, world", NULL},
+        {"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 12\r\n\r\n"
+         "hello, world", NULL},
+        /* lengths with junk; two numbers: to the end; two headers: the first */
+        {"HTTP/1.1 200 OK\r\nContent-Length: ,12;\r\n\r\nhello, worldXXXX", NULL},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 3 12\r\n\r\nhello, world", NULL},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Length: 16\r\n\r\n"
+         "hello, worldXXXX", NULL},
+        /* a whitespace line ends the block, unless an LF follows at once */
+        {"HTTP/1.1 200 OK\r\nContent-Length: 12\n \nhello, world", NULL},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 12\n\t\n\nhello, world", NULL},
+        /* junk before the status line; no status line at all after a 100 */
+        {"foo\r\n \rSIP/2.0 200 OK\r\n HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n"
+         "hello, world", NULL},
+        {"HTTP/1.1 100 Continue\r\n\r\nhello, world", "1 GET / a - -1 0 12 text/plain|"},
+        /* 101 without Upgrade is interim; 204 that declares a body has one */
+        {"HTTP/1.1 101 OK\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nhello, world",
+         NULL},
+        {"HTTP/1.1 204 OK\r\nContent-Length: 12\r\n\r\nhello, world",
+         "1 GET / a - 204 0 12 text/plain|"},
+        {"HTTP/1.1 2040 OK\r\nContent-Length: 12\r\n\r\nhello, world",
+         "1 GET / a - -1 0 12 text/plain|"},
+        /* a coding the bytes are not in, and codings nobody knows: taken as they are */
+        {"HTTP/1.1 200 OK\r\nContent-Encoding: gzip, deflate\r\nContent-Length: 12\r\n\r\n"
+         "hello, world", NULL},
+        {"HTTP/1.1 200 OK\r\nContent-Encoding: x;\r\nContent-Length: 12\r\n\r\nhello, world",
+         NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("evasion case %zu\n", i);
+        sweep(req, sizeof(req) - 1, cases[i].resp, strlen(cases[i].resp),
+              cases[i].want ? cases[i].want : ok);
+    }
+    /* NULs in a name and in a value are dropped */
+    static const char nul[] = "HTTP/1.1 200 OK\r\nTransfer\0-Encoding:chu\0nked\r\n\r\n"
+                              "c\r\nhello, world\r\n0\r\n\r\n";
+    sweep(req, sizeof(req) - 1, nul, sizeof(nul) - 1, ok);
+}
+
+/* lzma (the "alone" format) undone; layers in the order applied. */
+static void test_lzma_and_layers(void **state)
+{
+    (void)state;
+    static const char body[] = "hello, world";
+    uint8_t lz[256];
+    lzma_stream s = LZMA_STREAM_INIT;
+    lzma_options_lzma opt;
+    assert_false(lzma_lzma_preset(&opt, 1));
+    assert_int_equal(lzma_alone_encoder(&s, &opt), LZMA_OK);
+    s.next_in = (const uint8_t *)body;
+    s.avail_in = sizeof(body) - 1;
+    s.next_out = lz;
+    s.avail_out = sizeof(lz);
+    assert_int_equal(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+    size_t lzlen = sizeof(lz) - s.avail_out;
+    lzma_end(&s);
+    /* gzip over lzma: "Content-Encoding: lzma, gzip" */
+    uint8_t gz[512];
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = lz;
+    z.avail_in = (uInt)lzlen;
+    z.next_out = gz;
+    z.avail_out = sizeof(gz);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t gzlen = sizeof(gz) - z.avail_out;
+    deflateEnd(&z);
+    static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    const struct {
+        const char *enc;
+        const uint8_t *p;
+        size_t n;
+    } cases[] = {{"lzma", lz, lzlen}, {"lzma, gzip", gz, gzlen}, {"lzma\r\nContent-Encoding: gzip", gz, gzlen}};
+    for (size_t i = 0; i < 3; i++) {
+        char resp[1024];
+        int n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\n"
+                         "Content-Length: %zu\r\n\r\n", cases[i].enc, cases[i].n);
+        memcpy(resp + n, cases[i].p, cases[i].n);
+        sweep(req, sizeof(req) - 1, resp, (size_t)n + cases[i].n, "1 GET / a - 200 0 12 text/plain|");
+    }
+}
+
 static void test_malformed_survives(void **state)
 {
     /* Garbage request, oversized header, bad chunk size: reported, no crash. */
     static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    /* "chunked" declared, but the body does not start with a chunk size: read as it is */
     static const char resp[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
     const char *got = run(req, sizeof(req) - 1, resp, sizeof(resp) - 1, 0);
-    assert_string_equal(got, "1 GET / a - 200 0 0 -|");
+    assert_string_equal(got, "1 GET / a - 200 0 4 text/plain|");
+    /* a bad chunk size after a good chunk: the body ends there */
+    static const char resp2[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "3\r\nabc\r\nzz\r\n";
+    got = run(req, sizeof(req) - 1, resp2, sizeof(resp2) - 1, 0);
+    assert_string_equal(got, "1 GET / a - 200 0 3 text/plain|");
 
     size_t big = 70000;
     char *huge = malloc(big + 64);
@@ -286,6 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipelining),      cmocka_unit_test(test_chunked_post_continue),
         cmocka_unit_test(test_close_delimited), cmocka_unit_test(test_gzip_body),
+        cmocka_unit_test(test_evasions), cmocka_unit_test(test_lzma_and_layers),
         cmocka_unit_test(test_malformed_survives), cmocka_unit_test(test_body_cut_by_timeout),
         cmocka_unit_test(test_multipart_every_chunk_size),
         cmocka_unit_test(test_http09_after_unrequested_reply),
