@@ -364,6 +364,7 @@ int main(int argc, char **argv)
 
     struct flow_config fc = {
         .max_flows = opt.max_flows,
+        .keep_duplicates = opt.keep_duplicates,
         .seed = opt.seed,
         .seeded = opt.seeded,
         .community_id_seed = opt.community_id_seed,

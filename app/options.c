@@ -53,6 +53,8 @@ static void usage(FILE *out)
             "Tuning:\n"
             "  --local-nets CIDR[,..]  the site's networks (fills local_orig/local_resp)\n"
             "  --max-flows N           connections tracked at once (default %u)\n"
+            "  --keep-duplicates       keep packets that repeat one just seen on the connection\n"
+            "                          (by default they are dropped as SPAN duplicates)\n"
             "  --community-id-seed N   Community ID seed, 0-65535 (default 0)\n"
             "  --seed N                deterministic uids (for tests and reproducible replays)\n"
             "  -s SNAPLEN              live capture snap length (default 262144)\n"
@@ -82,7 +84,8 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 enum {
     OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS, OPT_RULES,
-    OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP, OPT_HOST_EVENTS, OPT_FOLLOW, OPT_HOST_WAIT
+    OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP, OPT_HOST_EVENTS, OPT_FOLLOW, OPT_HOST_WAIT,
+    OPT_KEEP_DUPS
 };
 
 enum opt_result options_parse(struct options *o, int argc, char **argv)
@@ -93,6 +96,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         {"community-id-seed", required_argument, NULL, OPT_CID_SEED},
         {"local-nets", required_argument, NULL, OPT_LOCAL_NETS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"keep-duplicates", no_argument, NULL, OPT_KEEP_DUPS},
         {"rules", required_argument, NULL, OPT_RULES},
         {"no-builtin-rules", no_argument, NULL, OPT_NO_BUILTIN},
         {"list-rules", no_argument, NULL, OPT_LIST_RULES},
@@ -174,6 +178,9 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
                 fprintf(stderr, "lolwire: --local-nets: %s\n", err);
                 return OPT_USAGE_ERROR;
             }
+            break;
+        case OPT_KEEP_DUPS:
+            o->keep_duplicates = true;
             break;
         case OPT_MAX_FLOWS:
             if (!parse_u64(optarg, 1u << 26, &v) || v < 16) {

@@ -22,6 +22,7 @@ struct options {
     uint64_t seed;
     uint16_t community_id_seed;
     uint32_t max_flows;
+    bool keep_duplicates;
     int snaplen;
     bool quiet, verbose;
     struct site site;

@@ -11,6 +11,13 @@
  * beyond it the least recently active connection is logged and evicted. */
 #define FLOW_MAX_DEFAULT (1u << 20)
 
+/* SPAN duplicates: a session mirroring both the ingress and the egress port shows every
+ * frame twice.  A packet identical to one of the connection's last FLOW_DUP_SLOTS
+ * packets (TTL and IP checksum aside: a routed copy differs there) within
+ * FLOW_DUP_USEC of packet time is dropped (span_duplicates; --keep-duplicates). */
+#define FLOW_DUP_SLOTS 4
+#define FLOW_DUP_USEC 10000
+
 /* Inactivity timeouts in packet time (microseconds), as Zeek's defaults. */
 #define FLOW_TCP_TIMEOUT_US (300LL * 1000000)     /* tcp_inactivity_timeout */
 #define FLOW_UDP_TIMEOUT_US (60LL * 1000000)      /* udp_inactivity_timeout */
@@ -39,6 +46,12 @@
 #define REASM_MAX_STREAM_HELD (1u << 20)
 #define REASM_MAX_TOTAL_HELD (256ull << 20)
 #define REASM_MAX_ACK_JUMP (64ull << 20)
+/* Reorder window: a hole the receiver acknowledged is given up only when its bytes have
+ * not come within this much packet time, or while this many bytes are held behind it
+ * (a SPAN port merges the two directions through different queues: the ACK is often
+ * captured before the data it acknowledges).  Expiries: reasm_reorder_expired. */
+#define REASM_REORDER_USEC 100000
+#define REASM_REORDER_BYTES (256u << 10)
 
 /* File analysis: how far into a file a type marker is looked for (an OLE root entry, a
  * PE header; libmagic gives up at 1 MiB too), and the content-decoding caps against

@@ -37,6 +37,9 @@
     X(reasm_retransmitted, "TCP segments whose bytes were all delivered already")              \
     X(reasm_inconsistent, "retransmissions whose bytes differ from the first copy")            \
     X(reasm_bogus_acks, "acknowledgements too far ahead to be trusted")                        \
+    X(span_duplicates, "packets dropped as SPAN duplicates of a packet just seen (--keep-duplicates)") \
+    X(reasm_acked_ahead_filled, "holes acknowledged before their data came, then filled (SPAN reordering)") \
+    X(reasm_reorder_expired, "acknowledged holes given up after the reorder window (capture loss)") \
     X(reasm_alloc_failures, "out-of-order segments dropped for lack of memory")                \
     X(http_transactions, "HTTP requests and responses paired")                                  \
     X(http_bad_messages, "HTTP start lines or chunk sizes that did not parse")                \

@@ -13,6 +13,7 @@
 #include "dissect/ports.h"
 #include "dissect/stream.h"
 #include "dissect/tcp.h"
+#include "dissect/weird.h"
 
 /* Timeout classes.  Connections in one class share a rule, and each class's list is kept
  * in deadline order, so expiry looks only at list heads.  "Inactivity" classes expire
@@ -441,6 +442,37 @@ static bool wants_flip(const struct l4pkt *p)
     return false;
 }
 
+/* Is this packet a copy of one of the connection's last few (a SPAN port that mirrors
+ * both directions of a switch port)?  The IP packet is compared whole except for what a
+ * router changes: TTL / hop limit and the IPv4 header checksum. */
+static bool span_duplicate(struct flow *f, const struct l4pkt *p)
+{
+    if (!p->ip || p->ip_caplen < 20)
+        return false;
+    uint8_t head[40];
+    size_t hl = p->ip_version == 4 ? 20 : 40;
+    if (p->ip_caplen < hl)
+        return false;
+    memcpy(head, p->ip, hl);
+    if (p->ip_version == 4) {
+        head[8] = 0;
+        head[10] = head[11] = 0;
+    } else {
+        head[7] = 0;
+    }
+    uint64_t h = hash_bytes(head, hl, p->ip_caplen);
+    h ^= hash_bytes(p->ip + hl, p->ip_caplen - hl, h);
+    uint32_t digest = (uint32_t)(h ^ (h >> 32));
+    uint32_t now = (uint32_t)p->ts;
+    for (unsigned i = 0; i < FLOW_DUP_SLOTS; i++)
+        if (f->dup[i].digest == digest && (uint32_t)(now - f->dup[i].ts) <= FLOW_DUP_USEC)
+            return true;
+    f->dup[f->dup_next].digest = digest;
+    f->dup[f->dup_next].ts = now;
+    f->dup_next = (uint8_t)((f->dup_next + 1) % FLOW_DUP_SLOTS);
+    return false;
+}
+
 struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_orig_out)
 {
     uint16_t sp, dp;
@@ -474,6 +506,14 @@ struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_o
     bool is_orig = addr_cmp(&p->src, &f->orig_h) == 0 && sp == f->orig_p;
     if (addr_cmp(&p->src, &p->dst) == 0 && sp == dp)
         is_orig = true; /* a connection to itself: every packet is the originator's */
+
+    if (p->proto == 6 && !t->cfg.keep_duplicates && span_duplicate(f, p)) {
+        lw_stats.span_duplicates++;
+        weird_report(p->ts, f, "span_duplicate", NULL, NULL);
+        if (is_orig_out)
+            *is_orig_out = is_orig;
+        return f;
+    }
 
     if (p->proto != 6) /* TCP decides itself (not after both sides closed) */
         f->last_ts = p->ts;

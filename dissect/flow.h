@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/config.h"
+
 #include "core/addr.h"
 #include "core/util.h"
 #include "dissect/classify.h"
@@ -109,6 +111,11 @@ struct flow {
     struct classify_result cls;     /* what nDPI said (classify.c) */
     const char *weirds[FLOW_WEIRDS_TRACKED];
     uint8_t nweirds;
+    uint8_t dup_next;               /* next slot of dup[] to fill */
+    struct {
+        uint32_t digest;            /* of the IP packet, TTL and checksum left out */
+        uint32_t ts;                /* low 32 bits of its packet time (µs) */
+    } dup[FLOW_DUP_SLOTS];          /* the last packets: SPAN duplicates (flow.c) */
 };
 
 enum flow_end_reason {
@@ -126,6 +133,7 @@ struct flow_config {
     uint64_t seed;            /* uid generator seed */
     bool seeded;              /* use `seed` (deterministic uids) instead of the kernel's */
     uint16_t community_id_seed;
+    bool keep_duplicates;     /* do not drop SPAN duplicates (--keep-duplicates) */
     flow_end_fn on_end;
     void *ctx;
 };

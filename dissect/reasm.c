@@ -26,6 +26,7 @@ void reasm_init(struct reasm *r, reasm_deliver_fn fn, void *ctx, int dir, bool k
     r->dir = dir;
     r->keep_data = keep_data;
     r->fin = UINT64_MAX;
+    r->hole_since = -1;
 }
 
 static void seg_free(struct reasm *r, struct reasm_seg *s)
@@ -123,6 +124,8 @@ static void skip_hole(struct reasm *r)
     r->next = r->held->seq;
     drain(r);
 }
+
+static void ack_holes(struct reasm *r, bool force);
 
 static struct reasm_seg *seg_new(uint64_t seq, const uint8_t *data, uint32_t len,
                                  uint32_t caplen, bool nodata)
@@ -227,6 +230,8 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, uint32_t 
     if ((uint64_t)rel == r->next) {
         emit_piece(r, (uint64_t)rel, data, len, caplen, false);
         drain(r);
+        if (r->hole_since >= 0)
+            ack_holes(r, false);
         return;
     }
     /* Early: hold it, within the caps. */
@@ -252,6 +257,38 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, uint32_t 
         lw_stats.reasm_inconsistent++;
         r->deliver(r->ctx, r->dir | REASM_INCONSISTENT, NULL, 0);
     }
+    if (r->hole_since >= 0)
+        ack_holes(r, false); /* held bytes count against the window */
+}
+
+/* Give up the acknowledged holes: when `force`, or once the reorder window has passed
+ * (counted: reasm_reorder_expired).  Bytes that arrive within the window fill them. */
+static void ack_holes(struct reasm *r, bool force)
+{
+    if (r->acked <= r->next) {
+        if (r->hole_since >= 0)
+            lw_stats.reasm_acked_ahead_filled++; /* the data came after its ACK: reordering */
+        r->hole_since = -1;
+        return;
+    }
+    if (r->hole_since < 0)
+        r->hole_since = r->now;
+    if (!force && r->now - r->hole_since < REASM_REORDER_USEC &&
+        r->held_bytes < REASM_REORDER_BYTES)
+        return;
+    if (!force)
+        lw_stats.reasm_reorder_expired++;
+    while (r->next < r->acked) {
+        if (r->held && r->held->seq <= r->next) {
+            drain(r);
+            continue;
+        }
+        uint64_t stop = r->held && r->held->seq < r->acked ? r->held->seq : r->acked;
+        emit_gap(r, stop - r->next);
+        r->next = stop;
+    }
+    r->hole_since = -1;
+    drain(r);
 }
 
 void reasm_ack(struct reasm *r, uint32_t ack)
@@ -259,24 +296,32 @@ void reasm_ack(struct reasm *r, uint32_t ack)
     if (!r->started)
         return;
     int64_t rel = rel_of(r, ack);
-    if (r->fin != UINT64_MAX && rel > (int64_t)r->fin)
+    /* The receiver acknowledged the FIN too: the sender is done, and the receiver had
+     * every byte before it; the holes are given up now. */
+    bool fin_acked = r->fin != UINT64_MAX && rel > (int64_t)r->fin;
+    if (fin_acked)
         rel = (int64_t)r->fin; /* the FIN takes one sequence number, carries no byte */
-    if (rel <= (int64_t)r->next)
+    if (rel <= (int64_t)r->next || ((uint64_t)rel <= r->acked && !fin_acked))
         return;
     if ((uint64_t)rel - r->next > REASM_MAX_ACK_JUMP) {
         lw_stats.reasm_bogus_acks++;
         return; /* an acknowledgement far past anything plausible: not trusted */
     }
-    while (r->next < (uint64_t)rel) {
-        if (r->held && r->held->seq <= r->next) {
-            drain(r);
-            continue;
-        }
-        uint64_t stop = r->held && r->held->seq < (uint64_t)rel ? r->held->seq : (uint64_t)rel;
-        emit_gap(r, stop - r->next);
-        r->next = stop;
-    }
-    drain(r);
+    if ((uint64_t)rel > r->acked)
+        r->acked = (uint64_t)rel;
+    ack_holes(r, fin_acked);
+}
+
+void reasm_expire_acked(struct reasm *r)
+{
+    ack_holes(r, true);
+}
+
+void reasm_tick(struct reasm *r, int64_t now)
+{
+    r->now = now;
+    if (r->hole_since >= 0)
+        ack_holes(r, false);
 }
 
 void reasm_fin(struct reasm *r, uint32_t seq)
@@ -295,6 +340,7 @@ void reasm_fin(struct reasm *r, uint32_t seq)
 
 void reasm_flush(struct reasm *r)
 {
+    ack_holes(r, true);
     while (r->held) {
         if (r->held->seq > r->next) {
             emit_gap(r, r->held->seq - r->next);

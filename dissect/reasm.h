@@ -8,8 +8,11 @@
  *    segment whose overlapping bytes differ from held ones is reported (the weird
  *    "rexmit_inconsistency") and its differing bytes are dropped;
  *  - a hole is given up when the receiver acknowledges past it (the peer had the bytes,
- *    the capture did not), when the end of the stream is reached, or when held data
- *    would exceed a cap: the callback then gets a gap of the missing length;
+ *    the capture did not) and the bytes still have not come after a reorder window
+ *    (REASM_REORDER_USEC of packet time or REASM_REORDER_BYTES held behind it: a SPAN
+ *    port delivers the ACK before the data it acknowledges), when the end of the stream
+ *    is reached, or when held data would exceed a cap: the callback then gets a gap of
+ *    the missing length;
  *  - a segment cut by the snap length delivers its captured prefix, then a gap;
  *  - sequence numbers are tracked in 64 bits from the first one seen, so wraparound
  *    is transparent, and a stream picked up mid-way starts where it was picked up.
@@ -41,6 +44,9 @@ struct reasm {
     uint64_t gap_bytes;      /* bytes given up as gaps */
     bool keep_data;          /* false: track sequence ranges only (no analyzer wants bytes) */
     bool eof;                /* the stream ended (FIN reached) */
+    uint64_t acked;          /* relative sequence the peer acknowledged up to */
+    int64_t hole_since;      /* packet time an acknowledged hole was first seen, or -1 */
+    int64_t now;             /* packet time of the packet being processed */
     reasm_deliver_fn deliver;
     void *ctx;
     int dir;
@@ -61,11 +67,19 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, uint32_t 
 /* Tell the stream its first sequence number (from the SYN): relative 0 is `isn + 1`. */
 void reasm_syn(struct reasm *r, uint32_t isn);
 
-/* The peer acknowledged everything before `ack`: holes before it are gaps. */
+/* The peer acknowledged everything before `ack`: holes before it become gaps once the
+ * reorder window has passed without their bytes. */
 void reasm_ack(struct reasm *r, uint32_t ack);
+
+/* The packet time now (µs): an acknowledged hole older than the reorder window is
+ * given up.  Called for both directions on every packet of the connection. */
+void reasm_tick(struct reasm *r, int64_t now);
 
 /* The FIN's sequence number: the stream ends there. */
 void reasm_fin(struct reasm *r, uint32_t seq);
+
+/* Give up the acknowledged holes now (the connection is ending: no more bytes come). */
+void reasm_expire_acked(struct reasm *r);
 
 /* The connection is over: deliver what is held, with gaps for the holes, then free. */
 void reasm_flush(struct reasm *r);

@@ -254,6 +254,8 @@ void stream_packet(struct flow *f, const struct l4pkt *p, bool is_orig)
         return;
     s->ts = p->ts;
     int dir = is_orig ? 0 : 1;
+    reasm_tick(&s->r[0], p->ts);
+    reasm_tick(&s->r[1], p->ts);
     if (ack)
         reasm_ack(&s->r[!dir], p->ack);
     if (syn)
@@ -270,8 +272,12 @@ void stream_end(struct flow *f)
     struct stream *s = f->stream;
     if (!s)
         return;
-    s->flushing = true;
     s->ts = f->last_ts;
+    /* Acknowledged holes are what the capture missed, as if given up at their ACK (they
+     * count in missed_bytes and history); holes at the flush below are not. */
+    reasm_expire_acked(&s->r[0]);
+    reasm_expire_acked(&s->r[1]);
+    s->flushing = true;
     reasm_flush(&s->r[0]);
     reasm_flush(&s->r[1]);
     reasm_free(&s->r[0]);

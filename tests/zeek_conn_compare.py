@@ -124,6 +124,11 @@ def single_trace_tests(shared, logs=("conn.log",)):
             yield r["test"], traces[0], bases if len(logs) > 1 else bases[0], bpf
 
 
+# Zeek counts every copy of a frame a SPAN port duplicated (several corpus captures hold
+# such copies); lolwire drops them by default.  Comparisons with Zeek run in Zeek's mode.
+ZEEK_MODE = ("--keep-duplicates",)
+
+
 def run_lolwire_logs(lolwire, trace, bpf, outdir, logs, extra=(), ok_codes=(0, 1)):
     """Run lolwire (--seed 1) on `trace` into `outdir`; return {log: rows} for `logs`
     (missing logs give no rows).  An exit status outside `ok_codes` raises."""
@@ -140,8 +145,8 @@ def run_lolwire_logs(lolwire, trace, bpf, outdir, logs, extra=(), ok_codes=(0, 1
     return out
 
 
-def run_lolwire(lolwire, trace, bpf, outdir):
-    return run_lolwire_logs(lolwire, trace, bpf, outdir, ("conn.log",))["conn.log"]
+def run_lolwire(lolwire, trace, bpf, outdir, extra=ZEEK_MODE):
+    return run_lolwire_logs(lolwire, trace, bpf, outdir, ("conn.log",), extra)["conn.log"]
 
 
 def main():
@@ -153,6 +158,8 @@ def main():
     ap.add_argument("--min-agree", type=float, default=95.0)
     ap.add_argument("--min-service", type=float, default=95.0,
                     help="service agrees for this share of the rows Zeek labels")
+    ap.add_argument("--drop-duplicates", action="store_true",
+                    help="run in lolwire's default mode (SPAN duplicates dropped), not Zeek's")
     a = ap.parse_args()
 
     traces_dir = os.path.join(a.shared, "corpus/zeek/testing/btest/Traces")
@@ -171,7 +178,8 @@ def main():
             skipped.append(f"{test}: baseline has no 5-tuple columns ({', '.join(expected[0])})")
             continue
         with tempfile.TemporaryDirectory() as td:
-            got = run_lolwire(a.lolwire, os.path.join(traces_dir, trace), bpf, td)
+            got = run_lolwire(a.lolwire, os.path.join(traces_dir, trace), bpf, td,
+                              () if a.drop_duplicates else ZEEK_MODE)
         pool = defaultdict(list)
         for r in got:
             pool[key(r)].append(r)

@@ -19,7 +19,7 @@ import tempfile
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import read_zeek_log, run_lolwire_logs, single_trace_tests  # noqa: E402
+from zeek_conn_compare import ZEEK_MODE, read_zeek_log, run_lolwire_logs, single_trace_tests  # noqa: E402,E501
 
 FIELDS = ["method", "host", "uri", "user_agent", "status_code", "request_body_len",
           "response_body_len"]
@@ -71,7 +71,7 @@ def main():
         ntests += 1
         with tempfile.TemporaryDirectory() as td:
             got = run_lolwire_logs(a.lolwire, os.path.join(traces, trace), bpf, td,
-                                   ("http.log", "files.log", "conn.log"))
+                                   ("http.log", "files.log", "conn.log"), ZEEK_MODE)
         pool = {tuple(r[k] for k in KEY): r for r in got["http.log"]}
         for e in exp_http:
             total += 1

@@ -29,7 +29,7 @@ import tempfile
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import (conn_tuple, print_problems, read_zeek_log,  # noqa: E402
+from zeek_conn_compare import (ZEEK_MODE, conn_tuple, print_problems, read_zeek_log,  # noqa: E402
                                run_lolwire_logs, single_trace_tests)
 
 KEY = ["id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"]
@@ -76,7 +76,7 @@ def main():
         try:
             with tempfile.TemporaryDirectory() as td:
                 got = run_lolwire_logs(a.lolwire, os.path.join(traces, trace), bpf, td,
-                                       ("ssl.log",))["ssl.log"]
+                                       ("ssl.log",), ZEEK_MODE)["ssl.log"]
         except (RuntimeError, OSError) as ex:
             problems.append(f"{test} [{trace}]: lolwire failed: {ex}")
             got = []

@@ -32,13 +32,18 @@ struct harness {
     struct captured out;
 };
 
-static inline void harness_init_cap(struct harness *h, uint32_t max_flows)
+static inline void harness_init_opts(struct harness *h, uint32_t max_flows, bool keep_dups)
 {
     memset(h, 0, sizeof(*h));
     struct flow_config fc = {.seeded = true, .seed = 1, .on_end = harness_on_end, .ctx = &h->out,
-                             .max_flows = max_flows};
+                             .max_flows = max_flows, .keep_duplicates = keep_dups};
     h->dec.flows = flow_table_new(&fc);
     h->dec.frags = frag_table_new();
+}
+
+static inline void harness_init_cap(struct harness *h, uint32_t max_flows)
+{
+    harness_init_opts(h, max_flows, false);
 }
 
 static inline void harness_init(struct harness *h)

@@ -17,7 +17,7 @@
 struct sink {
     char out[8192];
     size_t len;
-    uint64_t gaps;
+    uint64_t gaps, total;       /* gap bytes; data bytes delivered (out[] keeps the first) */
     int eofs, inconsistent;
 };
 
@@ -38,6 +38,7 @@ static void on(void *ctx, int dir, const uint8_t *d, uint32_t n)
             s->out[s->len++] = '?'; /* mark the hole's place */
         return;
     }
+    s->total += n;
     size_t k = n < sizeof(s->out) - s->len ? n : sizeof(s->out) - s->len;
     memcpy(s->out + s->len, d, k);
     s->len += k;
@@ -117,8 +118,15 @@ static void test_gap_from_ack_and_snaplen(void **state)
     seg(&r, 0, 0, 10);
     seg(&r, 0, 20, 10);            /* bytes 10..19 never captured */
     assert_int_equal(s.len, 10);
-    reasm_ack(&r, 1 + 30);         /* the receiver had them: a gap of 10 */
+    reasm_tick(&r, 1000);
+    reasm_ack(&r, 1 + 30);         /* the receiver had them: a gap of 10 ... */
+    assert_int_equal(s.gaps, 0);   /* ... once the reorder window has passed */
+    reasm_tick(&r, 1000 + REASM_REORDER_USEC - 1);
+    assert_int_equal(s.gaps, 0);
+    uint64_t expired = lw_stats.reasm_reorder_expired;
+    reasm_tick(&r, 1000 + REASM_REORDER_USEC);
     assert_int_equal(s.gaps, 10);
+    assert_int_equal(lw_stats.reasm_reorder_expired, expired + 1);
     assert_int_equal(s.len, 30);
     assert_memory_equal(s.out + 20, text + 20, 10);
     /* A segment cut by the snap length: its prefix, then a gap. */
@@ -152,8 +160,45 @@ static void test_midstream_and_no_data(void **state)
     reasm_segment(&r, 123456, (const uint8_t *)text, 10, 10); /* no SYN: starts here */
     reasm_segment(&r, 123476, (const uint8_t *)text, 10, 10);
     reasm_ack(&r, 123486);
+    reasm_expire_acked(&r);        /* the connection ends */
     assert_int_equal(s.len, 10);   /* only the hole is reported, as a gap */
     assert_int_equal(s.gaps, 10);
+    reasm_free(&r);
+}
+
+/* A SPAN port: the receiver's ACK is captured before the data it acknowledges, and data
+ * segments come swapped.  Within the reorder window nothing is lost. */
+static void test_ack_before_data(void **state)
+{
+    struct sink s = {0};
+    struct reasm r;
+    reasm_init(&r, on, &s, 0, true);
+    reasm_syn(&r, 0);
+    uint64_t filled = lw_stats.reasm_acked_ahead_filled;
+    reasm_tick(&r, 5000);
+    reasm_ack(&r, 1 + 20);         /* ACK of bytes 0..19, before any of them */
+    reasm_tick(&r, 5100);
+    seg(&r, 0, 10, 10);            /* swapped pair: the second segment first */
+    reasm_tick(&r, 5200);
+    seg(&r, 0, 0, 10);
+    assert_int_equal(s.gaps, 0);
+    assert_int_equal(s.len, 20);
+    assert_memory_equal(s.out, text, 20);
+    assert_int_equal(lw_stats.reasm_acked_ahead_filled, filled + 1);
+    /* Bytes held behind an acknowledged hole count against the window too. */
+    static uint8_t big[REASM_REORDER_BYTES / 2];
+    reasm_ack(&r, 1 + 30);
+    reasm_segment(&r, 1 + 30, big, sizeof(big), sizeof(big));
+    assert_int_equal(s.gaps, 0);
+    reasm_segment(&r, 1 + 30 + (uint32_t)sizeof(big), big, sizeof(big), sizeof(big));
+    assert_int_equal(s.gaps, 10);
+    assert_int_equal(s.total, 20 + 2 * sizeof(big));
+    /* An acknowledged FIN: the sender is done, holes are given up at once. */
+    uint32_t end = 1 + 30 + 2 * (uint32_t)sizeof(big);
+    reasm_fin(&r, end + 5);
+    reasm_ack(&r, end + 6);
+    assert_int_equal(s.gaps, 15);
+    assert_int_equal(s.eofs, 1);
     reasm_free(&r);
 }
 
@@ -183,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_flush_reports_holes),
         cmocka_unit_test(test_midstream_and_no_data),
         cmocka_unit_test(test_cap_gives_up_hole),
+        cmocka_unit_test(test_ack_before_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

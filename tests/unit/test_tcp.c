@@ -155,11 +155,53 @@ static void test_retransmission_and_wraparound(void **state)
         seg(true, seq, 501, TH_ACK, 1000);
         seq += 1000;
     }
-    seg(true, seq - 1000, 501, TH_ACK, 1000); /* a retransmission */
+    now += 200000; /* a retransmission, after the RTO (a copy 1 ms later is a SPAN duplicate) */
+    seg(true, seq - 1000, 501, TH_ACK, 1000);
     seg(false, 501, seq, TH_ACK, 0);
     const struct flow *f = only();
     assert_int_equal(flow_orig_bytes(f), 100000);
     assert_string_equal(f->history, "ShADTa");
+}
+
+/* A SPAN session mirroring both the ingress and the egress port: every frame twice, the
+ * copy a few microseconds later.  Dropped, counted, weird once: conn.log as if once. */
+static void feed_twice(bool from_client, uint32_t seq, uint32_t ack, uint8_t flags, size_t len)
+{
+    seg(from_client, seq, ack, flags, len);
+    now -= 1000 - 3; /* the copy 3 µs after the original */
+    seg(from_client, seq, ack, flags, len);
+}
+
+static void span_session(void)
+{
+    feed_twice(true, 100, 0, TH_SYN, 0);
+    feed_twice(false, 500, 101, TH_SYN | TH_ACK, 0);
+    feed_twice(true, 101, 501, TH_ACK, 0);
+    feed_twice(true, 101, 501, TH_ACK | TH_PUSH, 100);
+    feed_twice(false, 501, 201, TH_ACK | TH_PUSH, 300);
+    feed_twice(true, 201, 801, TH_ACK | TH_FIN, 0);
+    feed_twice(false, 801, 202, TH_ACK | TH_FIN, 0);
+    feed_twice(true, 202, 802, TH_ACK, 0);
+}
+
+static void test_span_duplicates(void **state)
+{
+    start();
+    uint64_t before = lw_stats.span_duplicates;
+    span_session();
+    const struct flow *f = only();
+    expect(f, "SF", "ShADdFf", 100, 300);
+    assert_int_equal(f->ep[0].pkts, 5);
+    assert_int_equal(f->ep[1].pkts, 3);
+    assert_int_equal(lw_stats.span_duplicates, before + 8);
+    /* --keep-duplicates: Zeek's reading, every copy counted (retransmissions). */
+    now = 1000000000;
+    harness_init_opts(&h, 0, true);
+    span_session();
+    f = only();
+    assert_int_equal(f->ep[0].pkts, 10);
+    assert_int_equal(flow_orig_bytes(f), 100);
+    assert_true(strchr(f->history, 'T') != NULL);
 }
 
 static void test_reuse_after_close(void **state)
@@ -198,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_midstream_and_flips),
         cmocka_unit_test(test_missed_data_counts_when_acked),
         cmocka_unit_test(test_retransmission_and_wraparound),
+        cmocka_unit_test(test_span_duplicates),
         cmocka_unit_test(test_reuse_after_close),
         cmocka_unit_test(test_close_delay_splits_late_packets),
     };
