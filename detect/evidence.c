@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/util.h"
 #include "detect/hostctx.h"
 #include "detect/site.h"
@@ -19,6 +20,7 @@ enum {
     F_HTTP_UA, F_HTTP_REFERRER, F_HTTP_HEADERS, F_HTTP_STATUS, F_HTTP_CTYPE,
     F_HTTP_REQ_CTYPE, F_HTTP_FILENAME, F_HTTP_FILENAME_EXT, F_HTTP_REQ_LEN, F_HTTP_RESP_LEN,
     F_FILE_TYPE, F_FILE_SIZE, F_FILE_MD5, F_FILE_SHA256, F_FILE_MARKERS, F_FILE_FROM_START,
+    F_FILE_ENTROPY, F_FILE_RANDOM,
     F_TLS_SNI, F_TLS_JA3, F_TLS_JA3S, F_TLS_JA4, F_TLS_ALPN, F_TLS_VERSION, F_TLS_CERT_NAMES,
     F_TLS_SUBJECT, F_TLS_ISSUER, F_TLS_ESTABLISHED, F_TLS_SNI_MATCHES_CERT,
     F_SERVER_NAME, F_SERVER_NAME_IS_IP, F_SERVER_IP, F_SERVER_PORT, F_SERVER_LOCAL,
@@ -60,6 +62,13 @@ static const struct ev_field fields[F_COUNT] = {
                         "xsl-script inline-task"},
     [F_FILE_FROM_START] = {"file.from_start", EVT_BOOL, H,
                            "the body starts at byte 0 of the file (not a later range)"},
+    [F_FILE_ENTROPY] = {"file.entropy", EVT_NUM, H,
+                        "entropy of the body's first 4 KiB, in hundredths of a bit per byte "
+                        "(0-800: text 400-500, compressed or encrypted near 800)"},
+    [F_FILE_RANDOM] = {"file.random", EVT_BOOL, H,
+                       "the body, from byte 0, is of no known type and looks random "
+                       "(entropy of its first 4 KiB at least 7.2 bits per byte, 1 KiB or more "
+                       "seen): encrypted or compressed data"},
     [F_TLS_SNI] = {"tls.sni", EVT_STR, T, "server name indication"},
     [F_TLS_JA3] = {"tls.ja3", EVT_STR, T, "JA3 of the ClientHello"},
     [F_TLS_JA3S] = {"tls.ja3s", EVT_STR, T, "JA3S of the ServerHello"},
@@ -378,6 +387,15 @@ static void compute(struct evidence *ev, int idx, struct ev_val *v)
     case F_FILE_FROM_START:
         v->present = fs != NULL;
         v->b = fs && fs->offset == 0;
+        break;
+    case F_FILE_ENTROPY:
+        v->present = fs && fs->entropy >= 0;
+        v->num = v->present ? (int64_t)(fs->entropy * 100 + 0.5) : 0;
+        break;
+    case F_FILE_RANDOM:
+        v->present = fs != NULL;
+        v->b = fs && fs->offset == 0 && !fs->mime && fs->head_len >= FILE_RANDOM_MIN_BYTES &&
+               fs->entropy >= FILE_RANDOM_ENTROPY;
         break;
     case F_TLS_SNI: set_str(v, tl->server_name); break;
     case F_TLS_JA3: set_str(v, tl->ja3[0] ? tl->ja3 : NULL); break;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lzma.h>
+#include <math.h>
 #include <zlib.h>
 
 #include "core/config.h"
@@ -260,6 +261,64 @@ static const char *classify_zip(const uint8_t *h, size_t n)
     return "application/zip";
 }
 
+/* Images, audio, video and fonts by their magic: what a disguised payload is not (the
+ * staging rule asks whether "image/png" bytes are any media at all). */
+static const char *media_type_of(const uint8_t *h, size_t n)
+{
+    if (n >= 12 && memcmp(h, "RIFF", 4) == 0) {
+        if (memcmp(h + 8, "WEBP", 4) == 0)
+            return "image/webp";
+        if (memcmp(h + 8, "WAVE", 4) == 0)
+            return "audio/x-wav";
+        if (memcmp(h + 8, "AVI ", 4) == 0)
+            return "video/x-msvideo";
+    }
+    if (n >= 12 && memcmp(h + 4, "ftyp", 4) == 0) { /* ISO base media: the major brand */
+        const uint8_t *b = h + 8;
+        if (!memcmp(b, "heic", 4) || !memcmp(b, "heix", 4) || !memcmp(b, "mif1", 4))
+            return "image/heic";
+        if (!memcmp(b, "avif", 4))
+            return "image/avif";
+        if (!memcmp(b, "M4A ", 4))
+            return "audio/mp4";
+        if (!memcmp(b, "qt  ", 4))
+            return "video/quicktime";
+        return "video/mp4";
+    }
+    if (n >= 4 && memcmp(h, "\x1a\x45\xdf\xa3", 4) == 0)
+        return "video/webm"; /* Matroska / WebM (EBML) */
+    if (n >= 4 && memcmp(h, "OggS", 4) == 0)
+        return "audio/ogg";
+    if (n >= 4 && memcmp(h, "fLaC", 4) == 0)
+        return "audio/flac";
+    if (n >= 3 && memcmp(h, "ID3", 3) == 0)
+        return "audio/mpeg";
+    if (n >= 4 && h[0] == 0xff && (h[1] & 0xe0) == 0xe0) {
+        /* An MPEG audio frame header with no ID3 tag before it: sync, a valid layer,
+         * bitrate and sample rate (ADTS AAC: layer 0, a valid sampling index). */
+        unsigned layer = (h[1] >> 1) & 3, rate = h[2] >> 4, freq = (h[2] >> 2) & 3;
+        if (layer != 0 && rate != 0xf && freq != 3)
+            return "audio/mpeg";
+        if (layer == 0 && (h[1] & 0xf6) == 0xf0 && ((h[2] >> 2) & 0xf) < 13)
+            return "audio/aac";
+    }
+    if (n >= 4 && memcmp(h, "wOFF", 4) == 0)
+        return "font/woff";
+    if (n >= 4 && memcmp(h, "wOF2", 4) == 0)
+        return "font/woff2";
+    if (n >= 4 && memcmp(h, "OTTO", 4) == 0)
+        return "font/otf";
+    if (n >= 4 && (memcmp(h, "II*\0", 4) == 0 || memcmp(h, "MM\0*", 4) == 0))
+        return "image/tiff";
+    if (n >= 14 && h[0] == 'B' && h[1] == 'M' && le32(h + 6) == 0 && le32(h + 10) >= 26 &&
+        le32(h + 10) < 4096)
+        return "image/bmp"; /* "BM", reserved words 0, a plausible pixel offset */
+    if (n >= 22 && le16(h) == 0 && le16(h + 2) == 1 && le16(h + 4) >= 1 && le16(h + 4) <= 64 &&
+        h[9] == 0 && le32(h + 18) >= 6 + 16u * le16(h + 4))
+        return "image/vnd.microsoft.icon"; /* ICONDIR, then the first entry's offset */
+    return NULL;
+}
+
 /* Classify from the head (and the probe, once filled).  Returns NULL when undecided;
  * then want_off and want_len say which bytes beyond the head would decide it.  `final`:
  * no more bytes will come. */
@@ -315,6 +374,9 @@ static const char *classify(const uint8_t *h, size_t n, const struct probe *pr, 
         return "image/jpeg";
     if (n >= 6 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0))
         return "image/gif";
+    const char *media = media_type_of(h, n);
+    if (media)
+        return media;
     if (n >= 3 && (memcmp(h, "FWS", 3) == 0 || memcmp(h, "CWS", 3) == 0 ||
                    memcmp(h, "ZWS", 3) == 0))
         return "application/x-shockwave-flash";
@@ -831,6 +893,23 @@ const char *file_fuid(const struct file_state *fs)
     return fs->info.fuid;
 }
 
+/* Shannon entropy of the bytes, in bits per byte (0 to 8): random or encrypted bytes
+ * give nearly 8, text 4 to 5. */
+static double entropy(const uint8_t *p, size_t n)
+{
+    uint32_t count[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[p[i]]++;
+    double h = 0;
+    for (int i = 0; i < 256; i++) {
+        if (!count[i])
+            continue;
+        double q = (double)count[i] / (double)n;
+        h -= q * log2(q);
+    }
+    return round(h * 1e6) / 1e6; /* as Zeek writes doubles: six decimals */
+}
+
 const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
                      struct file_summary *out)
 {
@@ -848,6 +927,7 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
     fs->info.mime_type = fs->mime;
     if (fs->info.offset == 0)
         fs->info.markers = file_markers(fs->head, fs->head_len, fs->mime);
+    fs->info.entropy = fs->head_len ? entropy(fs->head, fs->head_len) : -1;
     if (ts > fs->info.last_ts)
         fs->info.last_ts = ts;
     /* A range of a larger file is not hashed: its hash would match nothing anyone can
@@ -873,6 +953,8 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
         out->size = fs->info.seen_bytes;
         out->offset = fs->info.offset;
         out->markers = fs->info.markers;
+        out->entropy = fs->info.entropy;
+        out->head_len = (uint32_t)fs->head_len;
         out->hashed = fs->info.hashed;
         memcpy(out->md5, fs->info.md5, sizeof(out->md5));
         memcpy(out->sha1, fs->info.sha1, sizeof(out->sha1));

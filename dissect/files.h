@@ -40,6 +40,7 @@ struct file_info {
     char md5[33], sha1[41], sha256[65];
     bool decode_failed;         /* content decoding gave up (corrupt or bomb) */
     uint32_t markers;           /* enum file_marker bits */
+    double entropy;             /* bits per byte of the first FILE_HEAD_BYTES, or -1 */
 };
 
 /* Content markers found in a file's first FILE_HEAD_BYTES (evidence for rules). */
@@ -63,6 +64,8 @@ struct file_summary {
     uint64_t size;              /* bytes seen (after content decoding) */
     uint64_t offset;            /* where the body starts in the file (ranges) */
     uint32_t markers;           /* enum file_marker bits */
+    double entropy;             /* bits per byte of the first bytes kept, or -1 */
+    uint32_t head_len;          /* how many bytes that was */
     bool hashed;
     char md5[33], sha1[41], sha256[65];
 };

@@ -57,7 +57,7 @@ static const struct zl_field files_fields[] = {
     {"overflow_bytes", ZL_COUNT}, {"timedout", ZL_BOOL},  {"parent_fuid", ZL_STRING},
     {"md5", ZL_STRING},       {"sha1", ZL_STRING},        {"sha256", ZL_STRING},
     {"extracted", ZL_STRING}, {"extracted_cutoff", ZL_BOOL}, {"extracted_size", ZL_COUNT},
-    {"community_id", ZL_STRING},
+    {"community_id", ZL_STRING}, {"entropy", ZL_DOUBLE},
 };
 static const struct zl_schema files_schema = {"files", files_fields, ARRAY_LEN(files_fields)};
 
@@ -390,6 +390,10 @@ void logs_file(void *ctx, const struct flow *f, const struct file_info *fi)
     zl_unset(l);
     zl_unset(l);
     zl_cstr(l, f->community_id);
+    if (fi->entropy >= 0)
+        zl_double(l, fi->entropy);
+    else
+        zl_unset(l);
     zl_end(l);
 }
 

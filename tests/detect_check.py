@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Detection checks (issue 5's acceptance), in one script:
 
-1. The detection capture set (pcaps/detect-*.pcap, manifest pcaps/detect-set.tsv): every
+1. The detection capture set (pcaps/detect-*.pcap, manifests pcaps/detect-*.tsv): every
    malicious transaction raises a notice of the expected note with the expected ATT&CK
-   technique; no benign look-alike raises anything above info; "low-max" rows stay at
-   low or below.  Every built-in note (family) is exercised by at least one row.
+   technique ("low" rows: at low exactly); no benign look-alike raises anything above
+   info; "low-max" rows stay at low or below.  Every built-in note (family) is exercised
+   by at least one row.
 2. The real captures in the shared corpus give what its README expects: nothing above
    info on Windows Update over BITS, CryptoAPI OCSP, Delivery Optimization, an OLE
    PowerPoint that is not an MSI, curl fetching an ISO from localhost; the EXE disguised
@@ -14,10 +15,14 @@
    server (src is the connection's originator); one alert per notice.
 4. GeoIP: notices about servers in the lab database (built here with Debian's
    libmaxmind-db-writer-perl, tests/geo/write-lab-mmdb.pl) carry remote_location and ASN.
+5. Encrypted staging: no capture of the whole corpus raises LOLBin::Encrypted_Staging,
+   and the corpus does carry real images, audio, video and fonts (at least 20 captures).
 
     detect_check.py LOLWIRE SHARED_DIR
 """
+import concurrent.futures
 import csv
+import glob
 import json
 import os
 import re
@@ -54,6 +59,40 @@ def run(lolwire, pcap, outdir, extra):
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
 
+
+
+CORPUS_EXTS = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz")
+MEDIA = ("image/", "audio/", "video/", "font/")
+
+
+def staging_lookalikes(lolwire, shared, problems):
+    """Real media in the corpus is no encrypted payload: run every corpus capture and
+    require that none raises LOLBin::Encrypted_Staging, and that the corpus does carry
+    real media files for the check to mean something.  Returns (captures with media,
+    media files)."""
+    paths = sorted(os.path.join(root, f) for root, _, files in
+                   os.walk(os.path.join(shared, "corpus")) for f in files
+                   if f.endswith(CORPUS_EXTS))
+
+    def one(path):
+        with tempfile.TemporaryDirectory() as td:
+            subprocess.run([lolwire, "-q", "--no-geoip", "--min-severity", "info", "-r", path,
+                            "-o", td], capture_output=True, timeout=300)
+            media = [f for f in log(td, "files.log") if f["mime_type"].startswith(MEDIA)]
+            staged = [n for n in log(td, "notice.log") if n["note"] == "LOLBin::Encrypted_Staging"]
+            return path, media, staged
+
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as ex:
+        results = list(ex.map(one, paths))
+    with_media = [r for r in results if r[1]]
+    for path, _, staged in results:
+        for n in staged:
+            problems.append(f"{os.path.relpath(path, shared)}: {n['rule']} ({n['severity']}) "
+                            f"on real traffic: {n['sub']}")
+    if len(with_media) < 20:
+        problems.append(f"only {len(with_media)} corpus captures carry media files: "
+                        "the staging look-alike check sees too little")
+    return len(with_media), sum(len(r[1]) for r in with_media)
 
 
 def builtin_notes(lolwire):
@@ -103,9 +142,10 @@ def main():
     lolwire, shared = sys.argv[1], sys.argv[2]
     problems = []
     schema = json.load(open(os.path.join(shared, "corpus", "eve", "suricata-etc-schema.json")))
-    manifest_path = os.path.join(ROOT, "pcaps", "detect-set.tsv")
-    with open(manifest_path, newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    rows = []
+    for manifest_path in sorted(glob.glob(os.path.join(ROOT, "pcaps", "detect-*.tsv"))):
+        with open(manifest_path, newline="") as f:
+            rows += list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     with tempfile.TemporaryDirectory() as td:
         lab = os.path.join(td, "lab.mmdb")
         subprocess.run(["perl", os.path.join(ROOT, "tests", "geo", "write-lab-mmdb.pl"), lab],
@@ -154,6 +194,14 @@ def main():
                             if (n["remote_location.country_code"], n["remote_asn"]) != ("NL", "64500"):
                                 problems.append(f"{what}: remote location {n['remote_location.country_code']}"
                                                 f" AS{n['remote_asn']}, want NL AS64500")
+                elif exp == "low":
+                    covered.add(r["note"])
+                    if not [n for n in mine if n["note"] == r["note"] and n["severity"] == "low"
+                            and r["technique"] in n["technique"].split(",")]:
+                        problems.append(f"{what}: want {r['note']} {r['technique']} at low")
+                    if top > SEVERITY["low"]:
+                        problems.append(f"{what}: above low: " + ", ".join(
+                            f"{n['rule']}/{n['severity']}" for n in mine))
                 elif exp in ("quiet", "low-max"):
                     limit = SEVERITY["info"] if exp == "quiet" else SEVERITY["low"]
                     if top > limit:
@@ -178,11 +226,13 @@ def main():
                 if not any(n["note"] == note for n in notices):
                     problems.append(f"{rel}: expected a {note} notice")
 
+    media_caps, media_files = staging_lookalikes(lolwire, shared, problems)
     for p in problems:
         print("  " + p)
     print(f"detect: {counted} capture rows ({alerts} malicious), {len(covered)} notes covered, "
           f"{eve_lines} EVE alerts validated, {geo_checked} geo-enriched notices, "
-          f"{len(CORPUS)} corpus captures; {len(problems)} problems")
+          f"{len(CORPUS)} corpus captures; no Encrypted_Staging on {media_files} real media "
+          f"files in {media_caps} corpus captures; {len(problems)} problems")
     return 1 if problems or not counted else 0
 
 
