@@ -21,9 +21,11 @@
 
 static char summary[8192];
 static size_t slen;
+static double last_entropy; /* of the last transaction's response body, or -1 */
 
 static void on_txn(void *ctx, const struct flow *f, const struct http_txn *t)
 {
+    last_entropy = t->nfiles[1] && t->files[1][0].sum ? t->files[1][0].sum->entropy : -1;
     slen += (size_t)snprintf(summary + slen, sizeof(summary) - slen,
                              "%u %s %s %s %s %d %llu %llu %s|", t->depth,
                              t->method ? t->method : "-", t->uri ? t->uri : "-",
@@ -266,6 +268,50 @@ static void test_lzma_and_layers(void **state)
     }
 }
 
+/* Media by their magic (what the staging rule asks: "are these image/png bytes any media
+ * at all?"), and the entropy of the first bytes. */
+static void test_media_types_and_entropy(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *magic;
+        size_t n;
+        const char *mime;
+    } cases[] = {
+        {"RIFF\x10\0\0\0WEBPVP8 ", 16, "image/webp"},
+        {"\0\0\0\x18" "ftypisom", 12, "video/mp4"},
+        {"\0\0\0\x18" "ftypheic", 12, "image/heic"},
+        {"\xff\xfb\x90\x64", 4, "audio/mpeg"},
+        {"ID3\x04\0", 5, "audio/mpeg"},
+        {"\x1a\x45\xdf\xa3", 4, "video/webm"},
+        {"wOF2", 4, "font/woff2"},
+        {"OggS", 4, "audio/ogg"},
+        {"\xff\xfb\xf0\x64", 4, "-"}, /* bitrate index 15: no MPEG frame */
+    };
+    static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    uint8_t body[4096];
+    char resp[8192];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint32_t x = 12345;
+        for (size_t k = 0; k < sizeof(body); k++) { /* a linear congruential generator */
+            x = x * 1103515245u + 12345u;
+            body[k] = (uint8_t)(x >> 23);
+        }
+        memcpy(body, cases[i].magic, cases[i].n);
+        int n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+                         sizeof(body));
+        memcpy(resp + n, body, sizeof(body));
+        char want[128];
+        snprintf(want, sizeof(want), "1 GET / a - 200 0 %zu %s|", sizeof(body), cases[i].mime);
+        assert_string_equal(run(req, sizeof(req) - 1, resp, (size_t)n + sizeof(body), 0), want);
+        assert_true(last_entropy > 7.9 && last_entropy <= 8.0);
+    }
+    /* text: about 3 bits per byte for this one */
+    static const char text[] = "HTTP/1.1 200 OK\r\nContent-Length: 24\r\n\r\nhello, world hello, world";
+    run(req, sizeof(req) - 1, text, sizeof(text) - 2, 0);
+    assert_true(last_entropy > 2.5 && last_entropy < 3.5);
+}
+
 static void test_malformed_survives(void **state)
 {
     /* Garbage request, oversized header, bad chunk size: reported, no crash. */
@@ -405,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_pipelining),      cmocka_unit_test(test_chunked_post_continue),
         cmocka_unit_test(test_close_delimited), cmocka_unit_test(test_gzip_body),
         cmocka_unit_test(test_evasions), cmocka_unit_test(test_lzma_and_layers),
+        cmocka_unit_test(test_media_types_and_entropy),
         cmocka_unit_test(test_malformed_survives), cmocka_unit_test(test_body_cut_by_timeout),
         cmocka_unit_test(test_multipart_every_chunk_size),
         cmocka_unit_test(test_http09_after_unrequested_reply),
