@@ -37,6 +37,11 @@ def check_value(typ, v, where):
         if not TIME.match(v):
             raise Bad(f"{where}: {typ} value {v!r} is not seconds with 6 decimals")
         return float(v)
+    if typ == "double":
+        try:
+            return float(v)
+        except ValueError:
+            raise Bad(f"{where}: double value {v!r}") from None
     if typ == "count":
         if not v.isdigit():
             raise Bad(f"{where}: count value {v!r}")
@@ -122,6 +127,10 @@ def read_json(path, types_by_field):
                     if not isinstance(v, (int, float)):
                         raise Bad(f"{path}:{n}: {k} is not a number")
                     v = round(float(v), 6)
+                elif t == "double":
+                    if not isinstance(v, (int, float)) or isinstance(v, bool):
+                        raise Bad(f"{path}:{n}: {k} is not a number")
+                    v = float(v)
                 elif t == "addr":
                     v = str(ipaddress.ip_address(v))
                 row[k] = v

@@ -58,7 +58,9 @@ suite "golden logs of pcaps/ (tests/golden)" python3 tests/golden_check.py "$BUI
 suite "http capture set (types by bytes, hashes)" python3 tests/http_set_check.py "$BUILD/lolwire"
 suite "http-evader (EICAR recovered in at least 495 of 501)" \
     python3 tests/evader_check.py "$BUILD/lolwire" "$SHARED" --min 495
-suite "detections: capture set, corpus look-alikes, EVE schema, GeoIP" \
+suite "SPAN captures: reordered, re-segmented, duplicated = clean (http, files, notices, sizes)" \
+    python3 tests/span_check.py "$BUILD/lolwire"
+suite "detections: capture set, corpus look-alikes (staging on every corpus capture), EVE, GeoIP" \
     python3 tests/detect_check.py "$BUILD/lolwire" "$SHARED"
 suite "host events: EVTX vs evtxexport, three formats, OTRF attribution, garbage" \
     python3 tests/hostev_check.py "$BUILD/lolwire" "$SHARED"
