@@ -59,7 +59,6 @@ struct http_dir {
     bool start_found;
     bool line_over;      /* the line being collected outgrew its cap */
     bool chunks_seen;    /* a chunk-size line of this body parsed */
-    bool try_chunked;    /* "chunked" was declared: read as identity if it is not */
     uint64_t cl_after_chunked; /* Content-Length for that fallback, or UINT64_MAX */
     uint64_t left;
     bool chunk_crlf_cr;  /* saw the CR of a chunk's CRLF */
@@ -660,8 +659,10 @@ static void one_field(struct http_conn *h, struct http_txn *t, bool is_req, char
  * space) unless it carries a "name:" of its own; a lone-CR line of only whitespace is
  * nothing; NULs are dropped. */
 static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, const char *buf,
-                         size_t pos, size_t end, struct framing *fr)
+                         size_t pos, size_t end, size_t block, struct framing *fr)
 {
+    /* [pos, end): the field lines; [end, block): the line that ends the block (its bytes
+     * decide how the last field line ends). */
     char *cur = malloc(end - pos + 1);
     if (!cur)
         return;
@@ -670,7 +671,7 @@ static void parse_fields(struct http_conn *h, struct http_txn *t, bool is_req, c
     unsigned count = 0;
     while (pos < end) {
         struct line l;
-        enum term tm = phys_line(buf, pos, end, !is_req, &l, &next);
+        enum term tm = phys_line(buf, pos, block, !is_req, &l, &next);
         pos = next;
         if (tm == TERM_CR)
             weird_report(h->last_ts, h->flow, "HTTP_lone_CR_line_end", NULL, "HTTP");
@@ -1138,7 +1139,7 @@ static bool parse_request(struct http_conn *h, struct http_dir *d, size_t end)
         weird_report(h->last_ts, h->flow, "HTTP_uri_too_long", NULL, "HTTP");
     t->version = version ? mem_dup_cap(version, (size_t)(lend - version), 16) : mem_dup_cap("0.9", 3, 4);
     struct framing fr = {0};
-    parse_fields(h, t, true, d->buf, pos, d->fields_end, &fr);
+    parse_fields(h, t, true, d->buf, pos, d->fields_end, end, &fr);
     /* A request has a body only when it says so (RFC 9112 §6.3). */
     begin_body(h, d, true, &fr, false, false);
     return true;
@@ -1216,7 +1217,7 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     set_field(&t->status_msg, reason, rn, HTTP_MAX_FIELD);
     if (!t->version)
         t->version = mem_dup_cap(ver, vlen, 16);
-    parse_fields(h, t, false, d->buf, pos, d->fields_end, &fr);
+    parse_fields(h, t, false, d->buf, pos, d->fields_end, end, &fr);
     bool head = t->method && strcmp(t->method, "HEAD") == 0;
     bool connect = t->method && strcmp(t->method, "CONNECT") == 0;
     if ((connect && code >= 200 && code < 300) || switching) {

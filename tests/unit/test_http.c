@@ -22,10 +22,13 @@
 static char summary[8192];
 static size_t slen;
 static double last_entropy; /* of the last transaction's response body, or -1 */
+static char last_ctype[64];  /* the last transaction's response Content-Type */
 
 static void on_txn(void *ctx, const struct flow *f, const struct http_txn *t)
 {
     last_entropy = t->nfiles[1] && t->files[1][0].sum ? t->files[1][0].sum->entropy : -1;
+    snprintf(last_ctype, sizeof(last_ctype), "%s",
+             t->resp_content_type ? t->resp_content_type : "-");
     slen += (size_t)snprintf(summary + slen, sizeof(summary) - slen,
                              "%u %s %s %s %s %d %llu %llu %s|", t->depth,
                              t->method ? t->method : "-", t->uri ? t->uri : "-",
@@ -219,6 +222,17 @@ static void test_evasions(void **state)
         sweep(req, sizeof(req) - 1, cases[i].resp, strlen(cases[i].resp),
               cases[i].want ? cases[i].want : ok);
     }
+    /* bare LF line ends: the last field's value ends before its LF */
+    static const char lf[] = "HTTP/1.1 200 OK\nContent-Length: 12\nContent-Type: text/plain\n\n"
+                             "hello, world";
+    sweep(req, sizeof(req) - 1, lf, sizeof(lf) - 1, ok);
+    run(req, sizeof(req) - 1, lf, sizeof(lf) - 1, 0);
+    assert_string_equal(last_ctype, "text/plain");
+    static const char lfcr[] = "HTTP/1.1 200 OK\n\rContent-Length: 12\n\rContent-Type: x/y\n\r"
+                               "\r\nhello, world";
+    sweep(req, sizeof(req) - 1, lfcr, sizeof(lfcr) - 1, ok);
+    run(req, sizeof(req) - 1, lfcr, sizeof(lfcr) - 1, 0);
+    assert_string_equal(last_ctype, "x/y");
     /* NULs in a name and in a value are dropped */
     static const char nul[] = "HTTP/1.1 200 OK\r\nTransfer\0-Encoding:chu\0nked\r\n\r\n"
                               "c\r\nhello, world\r\n0\r\n\r\n";
