@@ -442,17 +442,17 @@ static bool wants_flip(const struct l4pkt *p)
     return false;
 }
 
-/* Is this packet a copy of one of the connection's last few (a SPAN port that mirrors
- * both directions of a switch port)?  The IP packet is compared whole except for what a
- * router changes: TTL / hop limit and the IPv4 header checksum. */
+/* Is this TCP packet a copy of one of the connection's last few (a SPAN port that mirrors
+ * both directions of a switch port)?  Compared: the IP header but for what a router
+ * changes (TTL / hop limit, the IPv4 header checksum) and the whole TCP header, whose
+ * checksum covers the payload; with the lengths, that tells a copy from another packet
+ * without reading the payload. */
 static bool span_duplicate(struct flow *f, const struct l4pkt *p)
 {
-    if (!p->ip || p->ip_caplen < 20)
+    size_t hl = p->ip_version == 4 ? 20 : 40;
+    if (!p->ip || !p->l4 || p->ip_caplen < hl || p->l4_caplen < 20)
         return false;
     uint8_t head[40];
-    size_t hl = p->ip_version == 4 ? 20 : 40;
-    if (p->ip_caplen < hl)
-        return false;
     memcpy(head, p->ip, hl);
     if (p->ip_version == 4) {
         head[8] = 0;
@@ -460,8 +460,11 @@ static bool span_duplicate(struct flow *f, const struct l4pkt *p)
     } else {
         head[7] = 0;
     }
-    uint64_t h = hash_bytes(head, hl, p->ip_caplen);
-    h ^= hash_bytes(p->ip + hl, p->ip_caplen - hl, h);
+    size_t tl = (size_t)(p->l4[12] >> 4) * 4;
+    if (tl < 20 || tl > p->l4_caplen)
+        tl = 20;
+    uint64_t h = hash_bytes(head, hl, ((uint64_t)p->ip_len << 32) | p->l4_len);
+    h = hash_bytes(p->l4, tl, h);
     uint32_t digest = (uint32_t)(h ^ (h >> 32));
     uint32_t now = (uint32_t)p->ts;
     for (unsigned i = 0; i < FLOW_DUP_SLOTS; i++)

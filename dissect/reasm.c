@@ -317,11 +317,9 @@ void reasm_expire_acked(struct reasm *r)
     ack_holes(r, true);
 }
 
-void reasm_tick(struct reasm *r, int64_t now)
+void reasm_expire_due(struct reasm *r)
 {
-    r->now = now;
-    if (r->hole_since >= 0)
-        ack_holes(r, false);
+    ack_holes(r, false);
 }
 
 void reasm_fin(struct reasm *r, uint32_t seq)

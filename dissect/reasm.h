@@ -73,7 +73,13 @@ void reasm_ack(struct reasm *r, uint32_t ack);
 
 /* The packet time now (µs): an acknowledged hole older than the reorder window is
  * given up.  Called for both directions on every packet of the connection. */
-void reasm_tick(struct reasm *r, int64_t now);
+void reasm_expire_due(struct reasm *r);
+static inline void reasm_tick(struct reasm *r, int64_t now)
+{
+    r->now = now;
+    if (r->hole_since >= 0)
+        reasm_expire_due(r);
+}
 
 /* The FIN's sequence number: the stream ends there. */
 void reasm_fin(struct reasm *r, uint32_t seq);
