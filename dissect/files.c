@@ -88,19 +88,46 @@ static uint32_t le32(const uint8_t *p)
 }
 
 /* Case-insensitive search for `needle` in the first `n` bytes of `h`. */
+/* ASCII case folding (the markers are ASCII; tolower() would consult the locale). */
+static inline uint8_t fold(uint8_t c)
+{
+    return (uint8_t)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+}
+
+/* First occurrence of `needle` in h[0..n), ASCII case-insensitive.  Candidates are found
+ * with memchr (vectorised in glibc) on the first byte's two cases, then compared: the
+ * head of every body is searched for a few dozen markers, so this is on the hot path. */
 static const uint8_t *find_ci(const uint8_t *h, size_t n, const char *needle)
 {
     size_t k = strlen(needle);
     if (k == 0 || n < k)
         return NULL;
-    for (size_t i = 0; i + k <= n; i++) {
-        if (tolower(h[i]) != tolower((unsigned char)needle[0]))
-            continue;
+    uint8_t lo = fold((uint8_t)needle[0]);
+    uint8_t up = (unsigned)(lo - 'a') < 26u ? (uint8_t)(lo & ~0x20) : lo;
+    const uint8_t *p = h, *end = h + n - k + 1; /* candidates start before end */
+    /* The next occurrence of each case at or after p, or end when there is none. */
+    const uint8_t *next_lo = memchr(h, lo, (size_t)(end - h));
+    const uint8_t *next_up = up != lo ? memchr(h, up, (size_t)(end - h)) : NULL;
+    next_lo = next_lo ? next_lo : end;
+    next_up = next_up ? next_up : end;
+    while (p < end) {
+        if (next_lo < p) {
+            next_lo = memchr(p, lo, (size_t)(end - p));
+            next_lo = next_lo ? next_lo : end;
+        }
+        if (next_up < p) {
+            next_up = memchr(p, up, (size_t)(end - p));
+            next_up = next_up ? next_up : end;
+        }
+        const uint8_t *c = next_lo < next_up ? next_lo : next_up;
+        if (c >= end)
+            return NULL;
         size_t j = 1;
-        while (j < k && tolower(h[i + j]) == tolower((unsigned char)needle[j]))
+        while (j < k && fold(c[j]) == fold((uint8_t)needle[j]))
             j++;
         if (j == k)
-            return h + i;
+            return c;
+        p = c + 1;
     }
     return NULL;
 }
