@@ -361,6 +361,7 @@ int main(int argc, char **argv)
         return 1;
     }
     files_seed(opt.seed, opt.seeded);
+    files_set_hashes(opt.hash_payload, opt.hash_display);
 
     struct flow_config fc = {
         .max_flows = opt.max_flows,

@@ -53,6 +53,9 @@ static void usage(FILE *out)
             "Tuning:\n"
             "  --local-nets CIDR[,..]  the site's networks (fills local_orig/local_resp)\n"
             "  --max-flows N           connections tracked at once (default %u)\n"
+            "  --hashes POLICY         auto (default: MD5, SHA-1, SHA-256 of payloads, SHA-256\n"
+            "                          of images, media, fonts, HTML, CSS), all, none, or a list\n"
+            "                          of md5,sha1,sha256 for every body\n"
             "  --keep-duplicates       keep packets that repeat one just seen on the connection\n"
             "                          (by default they are dropped as SPAN duplicates)\n"
             "  --community-id-seed N   Community ID seed, 0-65535 (default 0)\n"
@@ -85,8 +88,40 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 enum {
     OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS, OPT_RULES,
     OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP, OPT_HOST_EVENTS, OPT_FOLLOW, OPT_HOST_WAIT,
-    OPT_KEEP_DUPS
+    OPT_KEEP_DUPS, OPT_HASHES
 };
+
+/* --hashes: "auto" (every hash for payloads, SHA-256 for display content), "all",
+ * "none", or a comma list of md5, sha1, sha256 for every body. */
+static bool parse_hashes(const char *s, struct options *o)
+{
+    if (strcmp(s, "auto") == 0) {
+        o->hash_payload = 7;
+        o->hash_display = 4;
+        return true;
+    }
+    if (strcmp(s, "all") == 0 || strcmp(s, "none") == 0) {
+        o->hash_payload = o->hash_display = s[0] == 'a' ? 7 : 0;
+        return true;
+    }
+    unsigned mask = 0;
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", s);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "md5") == 0)
+            mask |= 1;
+        else if (strcmp(t, "sha1") == 0)
+            mask |= 2;
+        else if (strcmp(t, "sha256") == 0)
+            mask |= 4;
+        else
+            return false;
+    }
+    if (!mask || strlen(s) >= sizeof(buf))
+        return false;
+    o->hash_payload = o->hash_display = mask;
+    return true;
+}
 
 enum opt_result options_parse(struct options *o, int argc, char **argv)
 {
@@ -97,6 +132,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         {"local-nets", required_argument, NULL, OPT_LOCAL_NETS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"keep-duplicates", no_argument, NULL, OPT_KEEP_DUPS},
+        {"hashes", required_argument, NULL, OPT_HASHES},
         {"rules", required_argument, NULL, OPT_RULES},
         {"no-builtin-rules", no_argument, NULL, OPT_NO_BUILTIN},
         {"list-rules", no_argument, NULL, OPT_LIST_RULES},
@@ -118,6 +154,8 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
     o->snaplen = 262144;
     o->min_severity = SEV_LOW;
     o->host_wait_us = 300LL * 1000000;
+    o->hash_payload = 7;
+    o->hash_display = 4;
     opterr = 0;
     optind = 1;
     int c;
@@ -176,6 +214,13 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         case OPT_LOCAL_NETS:
             if (!site_add_nets(&o->site, optarg, err, sizeof(err))) {
                 fprintf(stderr, "lolwire: --local-nets: %s\n", err);
+                return OPT_USAGE_ERROR;
+            }
+            break;
+        case OPT_HASHES:
+            if (!parse_hashes(optarg, o)) {
+                fprintf(stderr, "lolwire: --hashes wants auto, all, none or a list of md5, "
+                                "sha1, sha256, not '%s'\n", optarg);
                 return OPT_USAGE_ERROR;
             }
             break;

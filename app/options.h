@@ -23,6 +23,7 @@ struct options {
     uint16_t community_id_seed;
     uint32_t max_flows;
     bool keep_duplicates;
+    unsigned hash_payload, hash_display; /* --hashes: bits 1 MD5, 2 SHA-1, 4 SHA-256 */
     int snaplen;
     bool quiet, verbose;
     struct site site;

@@ -57,6 +57,7 @@
     X(files_decode_failed, "bodies whose content encoding could not be decoded")               \
     X(files_decode_unsupported, "bodies in a content encoding lolwire cannot undo (br, lzma...)") \
     X(files_decode_capped, "bodies whose decoding hit a size or ratio cap (bombs)")            \
+    X(files_hashes_skipped, "hashes not computed because the body's type does not call for them (--hashes)") \
     X(files_decode_passthrough, "declared content codings not applied to the bytes (passed on as they are)") \
     X(detect_events, "HTTP transactions and TLS connections the rules looked at")             \
     X(detect_matches, "rule matches (before allowlists and de-duplication)")                  \

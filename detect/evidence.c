@@ -374,8 +374,8 @@ static void compute(struct evidence *ev, int idx, struct ev_val *v)
         v->present = fs != NULL;
         v->num = fs ? (int64_t)fs->size : 0;
         break;
-    case F_FILE_MD5: set_str(v, fs && fs->hashed ? fs->md5 : NULL); break;
-    case F_FILE_SHA256: set_str(v, fs && fs->hashed ? fs->sha256 : NULL); break;
+    case F_FILE_MD5: set_str(v, fs && fs->hashed && fs->md5[0] ? fs->md5 : NULL); break;
+    case F_FILE_SHA256: set_str(v, fs && fs->hashed && fs->sha256[0] ? fs->sha256 : NULL); break;
     case F_FILE_MARKERS:
         v->present = fs != NULL;
         for (unsigned i = 0; fs && i < FILE_MARK_COUNT; i++)

@@ -538,6 +538,42 @@ const char *file_magic(const uint8_t *p, size_t len)
 
 /* ---- streaming ---------------------------------------------------------------------- */
 
+/* Which hashes bodies get (files_set_hashes): payloads (executables, scripts, archives,
+ * documents, installers, unknown bytes) and display content (images, audio, video,
+ * fonts, HTML, CSS), as bits 1 MD5, 2 SHA-1, 4 SHA-256. */
+static unsigned hash_payload = 7, hash_display = 4;
+
+void files_set_hashes(unsigned payload, unsigned display)
+{
+    hash_payload = payload & 7;
+    hash_display = display & 7;
+}
+
+static bool display_type(const char *m)
+{
+    static const char *const pre[] = {"image/", "audio/", "video/", "font/"};
+    if (!m)
+        return false;
+    for (size_t i = 0; i < ARRAY_LEN(pre); i++)
+        if (strncmp(m, pre[i], strlen(pre[i])) == 0)
+            return true;
+    return strcmp(m, "text/html") == 0 || strcmp(m, "text/css") == 0;
+}
+
+/* The type is known: drop the hashes its class does not call for. */
+static void hash_policy(struct file_state *fs)
+{
+    unsigned keep = display_type(fs->mime) ? hash_display : hash_payload;
+    for (int i = 0; i < 3; i++)
+        if (fs->md[i] && !(keep & (1u << i))) {
+            EVP_MD_CTX_free(fs->md[i]);
+            fs->md[i] = NULL;
+            lw_stats.files_hashes_skipped++;
+        }
+    if (!fs->md[0] && !fs->md[1] && !fs->md[2])
+        fs->hashing = false;
+}
+
 static void try_type(struct file_state *fs, bool final)
 {
     if (fs->typed || fs->info.offset != 0)
@@ -548,6 +584,7 @@ static void try_type(struct file_state *fs, bool final)
     if (m || final || (!wl && fs->head_len == FILE_HEAD_BYTES)) {
         fs->mime = m;
         fs->typed = true;
+        hash_policy(fs);
         return;
     }
     if (wl && !(fs->probe.active && fs->probe.off == off)) {
@@ -584,7 +621,8 @@ static void analyse(struct file_state *fs, const uint8_t *p, size_t n)
     }
     if (fs->hashing)
         for (int i = 0; i < 3; i++)
-            EVP_DigestUpdate(fs->md[i], p, n);
+            if (fs->md[i])
+                EVP_DigestUpdate(fs->md[i], p, n);
     fs->info.seen_bytes += n;
     if (!fs->typed && (fs->head_len == FILE_HEAD_BYTES || (pr->active && pr->have == pr->len)))
         try_type(fs, false);
@@ -612,10 +650,15 @@ struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, ui
     fs->info.is_range = is_range;
     if (filename)
         fs->info.filename = strdup(filename);
-    fs->hashing = offset == 0;
+    /* The type is not known yet: every hash either policy may want is started; those
+     * the type does not call for are dropped once it is known (hash_policy). */
+    unsigned want = hash_payload | hash_display;
+    fs->hashing = offset == 0 && want;
     if (fs->hashing) {
         const EVP_MD *md[3] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
         for (int i = 0; i < 3; i++) {
+            if (!(want & (1u << i)))
+                continue;
             fs->md[i] = EVP_MD_CTX_new();
             if (!fs->md[i] || !EVP_DigestInit_ex(fs->md[i], md[i], NULL))
                 fs->hashing = false;
@@ -965,6 +1008,8 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
         unsigned mdlen;
         char *outs[3] = {fs->info.md5, fs->info.sha1, fs->info.sha256};
         for (int i = 0; i < 3; i++) {
+            if (!fs->md[i])
+                continue; /* not wanted for this type ("" in the log: unset) */
             EVP_DigestFinal_ex(fs->md[i], md, &mdlen);
             hex_encode(md, mdlen, outs[i]);
         }

@@ -79,6 +79,11 @@ void files_set_sink(file_sink_fn fn, void *ctx);
 /* Seed for fuids (deterministic with --seed). */
 void files_seed(uint64_t seed, bool seeded);
 
+/* Hashes computed (bits: 1 MD5, 2 SHA-1, 4 SHA-256) for payloads (executables, scripts,
+ * archives, documents, installers, bodies of unknown type) and for display content
+ * (images, audio, video, fonts, HTML, CSS).  Default 7 and 4 (--hashes auto). */
+void files_set_hashes(unsigned payload, unsigned display);
+
 /* Begin a file.  `total` is the declared length (UINT64_MAX if unknown), `offset` the
  * position of the first byte in the whole file (non-zero for a later range); `is_range`:
  * the body is a byte range of a larger file (206, a byteranges part), which is hashed only

@@ -364,9 +364,12 @@ void logs_file(void *ctx, const struct flow *f, const struct file_info *fi)
     zl_count(l, fi->depth);
     zl_set_begin(l);
     if (fi->hashed) {
-        zl_set_item(l, "MD5", 3);
-        zl_set_item(l, "SHA1", 4);
-        zl_set_item(l, "SHA256", 6);
+        if (fi->md5[0])
+            zl_set_item(l, "MD5", 3);
+        if (fi->sha1[0])
+            zl_set_item(l, "SHA1", 4);
+        if (fi->sha256[0])
+            zl_set_item(l, "SHA256", 6);
     }
     zl_set_end(l);
     zl_cstr(l, fi->mime_type);
@@ -383,9 +386,9 @@ void logs_file(void *ctx, const struct flow *f, const struct file_info *fi)
     zl_count(l, fi->overflow_bytes);
     zl_bool(l, fi->timedout);
     zl_unset(l); /* parent_fuid */
-    zl_cstr(l, fi->hashed ? fi->md5 : NULL);
-    zl_cstr(l, fi->hashed ? fi->sha1 : NULL);
-    zl_cstr(l, fi->hashed ? fi->sha256 : NULL);
+    zl_cstr(l, fi->hashed && fi->md5[0] ? fi->md5 : NULL);
+    zl_cstr(l, fi->hashed && fi->sha1[0] ? fi->sha1 : NULL);
+    zl_cstr(l, fi->hashed && fi->sha256[0] ? fi->sha256 : NULL);
     zl_unset(l); /* extracted: no extraction */
     zl_unset(l);
     zl_unset(l);

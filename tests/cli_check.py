@@ -17,6 +17,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from zeek_conn_compare import log_rows  # noqa: E402
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 results = []
 
 
@@ -205,6 +207,33 @@ def main():
               r.stderr)
         r = run([lw, "-r", wiki, "-i", "lo"])
         check("-i with -r: exit 2", r.returncode == 2, r.stderr)
+        r = run([lw, "-r", wiki, "--hashes", "sha512"])
+        check("bad --hashes: exit 2 naming it", r.returncode == 2 and "sha512" in r.stderr,
+              r.stderr)
+        # --hashes: by default an image keeps SHA-256 only, an executable all three; "all"
+        # and a list apply to every body.
+        payloads = os.path.join(ROOT, "pcaps", "http-lolbin-payloads.pcap")
+        benign = os.path.join(ROOT, "pcaps", "detect-benign.pcap")  # PNG, HTML, ZIP, ...
+        kinds = {}
+        for policy in ("auto", "all", "sha1"):
+            out = os.path.join(tmp, "hashes-" + policy)
+            run([lw, "-q", "--hashes", policy, "-r", payloads, "-r", benign, "-o", out])
+            kinds[policy] = {(f["mime_type"], f["md5"] != "-", f["sha1"] != "-",
+                              f["sha256"] != "-") for f in log_rows(out, "files.log")}
+        check("--hashes auto: images and HTML SHA-256 only, payloads all three",
+              any(k[0].startswith(("image/", "text/html")) and k[1:] == (False, False, True)
+                  for k in kinds["auto"]) and
+              ("application/x-dosexec", True, True, True) in kinds["auto"] and
+              not any(k[0].startswith(("image/", "text/html")) and k[1] for k in kinds["auto"]),
+              str(kinds["auto"]))
+        # (ranges of a larger file get no hash under any policy)
+        hashed = {p: [k for k in kinds[p] if any(k[1:])] for p in kinds}
+        check("--hashes all: every hashed body all three, images too",
+              len(hashed["all"]) >= 5 and any(k[0] == "image/png" for k in hashed["all"]) and
+              all(k[1:] == (True, True, True) for k in hashed["all"]), str(kinds["all"]))
+        check("--hashes sha1: SHA-1 only",
+              len(hashed["sha1"]) >= 5 and
+              all(k[1:] == (False, True, False) for k in hashed["sha1"]), str(kinds["sha1"]))
         r = run([lw, "--version"])
         check("--version: exit 0", r.returncode == 0 and r.stdout.startswith("lolwire "), r.stdout)
         r = run([lw, "--help"])

@@ -125,8 +125,9 @@ def single_trace_tests(shared, logs=("conn.log",)):
 
 
 # Zeek counts every copy of a frame a SPAN port duplicated (several corpus captures hold
-# such copies); lolwire drops them by default.  Comparisons with Zeek run in Zeek's mode.
-ZEEK_MODE = ("--keep-duplicates",)
+# such copies); lolwire drops them by default.  Zeek hashes every file with MD5 and SHA-1;
+# lolwire keeps only SHA-256 of images and HTML by default.  Comparisons run in Zeek's mode.
+ZEEK_MODE = ("--keep-duplicates", "--hashes", "all")
 
 
 def run_lolwire_logs(lolwire, trace, bpf, outdir, logs, extra=(), ok_codes=(0, 1)):
