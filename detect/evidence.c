@@ -2,6 +2,7 @@
 #include "detect/evidence.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,7 +141,9 @@ int ev_field_find(const char *name)
 static void init_common(struct evidence *ev, const struct flow *f, const struct site *site,
                         const struct geo *geo)
 {
-    memset(ev, 0, sizeof(*ev));
+    /* Not the value cache (36 KB): an entry is cleared when its field is first asked for
+     * (evidence_get), and `have` says which are valid. */
+    memset(ev, 0, offsetof(struct evidence, cache));
     ev->flow = f;
     ev->site = site;
     ev->geo = geo;
