@@ -11,6 +11,9 @@
  * beyond it the least recently active connection is logged and evicted. */
 #define FLOW_MAX_DEFAULT (1u << 20)
 
+/* Capture files are read through a stdio buffer of this size (one read(2) per buffer). */
+#define CAPTURE_READ_BUFFER (1u << 20)
+
 /* SPAN duplicates: a session mirroring both the ingress and the egress port shows every
  * frame twice.  A packet identical to one of the connection's last FLOW_DUP_SLOTS
  * packets (TTL and IP checksum aside: a routed copy differs there) within
