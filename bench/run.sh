@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # bench/run.sh BUILD_DIR: lolwire's throughput and memory benchmark (see bench/README.md).
 #
-# Builds bench/gen_pcap.c into BUILD_DIR/bench/, generates two synthetic captures there (once:
+# Builds bench/gen_pcap.c into BUILD_DIR/bench/, generates six synthetic captures there (once:
 # they are kept and reused while the generator and its parameters stay the same), runs
-# BUILD_DIR/lolwire on each under /usr/bin/time -v and prints a table.  Every command that
-# matters is printed before it runs.  Exits non-zero if lolwire fails.
+# BUILD_DIR/lolwire and nDPI's ndpiReader (Debian libndpi-bin) on each under /usr/bin/time -v
+# and prints two tables: lolwire's figures, then lolwire against ndpiReader (Gbit/s, Mpps,
+# peak RSS, the throughput ratio, lolwire with N workers when it has --threads) and the
+# targets of issue 12.  Every command that matters is printed before it runs.  Exits
+# non-zero if lolwire or ndpiReader fails.
 #
-# Environment: BENCH_RUNS (runs per capture, median wall time taken; default 3), CC (default cc).
+# Environment: BENCH_RUNS (runs per capture and program, median wall time taken; default 3),
+# CC (default cc).
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -40,15 +44,19 @@ run() {
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
 mkdir -p "$BENCH"
 
-if [[ ! -x /usr/bin/time ]]; then
-    echo "bench: /usr/bin/time missing, installing the Debian package 'time'" >&2
+# need PROGRAM PACKAGE: installs the Debian PACKAGE when PROGRAM (a full path) is missing.
+need() {
+    [[ -x $1 ]] && return
+    echo "bench: $1 missing, installing the Debian package '$2'" >&2
     if [[ $(id -u) -eq 0 ]]; then
-        run apt-get install -y -qq time >/dev/null || { apt-get update -qq && run apt-get install -y -qq time >/dev/null; }
+        run apt-get install -y -qq "$2" >/dev/null || { apt-get update -qq && run apt-get install -y -qq "$2" >/dev/null; }
     else
-        run sudo apt-get install -y -qq time >/dev/null
+        run sudo apt-get install -y -qq "$2" >/dev/null
     fi
-    [[ -x /usr/bin/time ]] || die "could not install /usr/bin/time (apt-get install time)"
-fi
+    [[ -x $1 ]] || die "could not install $1 (apt-get install $2)"
+}
+need /usr/bin/time time
+need /usr/bin/ndpiReader libndpi-bin
 
 if [[ ! -x $GEN || $HERE/gen_pcap.c -nt $GEN ]]; then
     run "$CC" -O2 -std=c11 -o "$GEN" "$HERE/gen_pcap.c"
@@ -81,33 +89,59 @@ meta() {
 
 THROUGHPUT_ARGS=(-f 20000 -c 1000 -b 20000 -u 2000 -s 1)
 UNFINISHED_ARGS=(--unfinished -f 10000 -c 10000 -b 4000 -u 2000 -s 1)
+TLS_ARGS=(--tls --size-mb 200 -c 1000 -s 1)
+DNS_ARGS=(--dns --size-mb 100 -c 1000 -s 1)
+MIXED_100M_ARGS=(--mix --size-mb 100 -c 1000 -s 1) # mixed-1g's first flows (same bytes to 54 MB)
+MIXED_1G_ARGS=(--mix --size-mb 1024 -c 1000 -s 1)
+CAPTURES=(throughput unfinished tls dns mixed-100m mixed-1g)
 gen throughput "${THROUGHPUT_ARGS[@]}"
 gen unfinished "${UNFINISHED_ARGS[@]}"
+gen tls "${TLS_ARGS[@]}"
+gen dns "${DNS_ARGS[@]}"
+gen mixed-100m "${MIXED_100M_ARGS[@]}"
+gen mixed-1g "${MIXED_1G_ARGS[@]}"
+
+# lolwire with N workers: only once it has --threads (issue 12); until then the column is "-".
+NPROC=$(nproc)
+THREADS=no
+HELP=$("$LOLWIRE" --help 2>&1 || true)
+if [[ $HELP == *--threads* ]]; then
+    THREADS=yes
+fi
 
 TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/lolwire-bench.XXXXXX")
 trap 'rm -rf "$TMPROOT"' EXIT
 
-# measure NAME RUNS: runs lolwire RUNS times on NAME.pcap; sets WALL (median seconds), RSS_KB
-# (largest maximum RSS over the runs), RUNLIST (wall and CPU seconds of every run), CONNS and
+# measure NAME RUNS TOOL: runs TOOL (lolwire, lolwire-n: lolwire --threads $(nproc), or ndpi:
+# ndpiReader) RUNS times on NAME.pcap; sets WALL (median seconds), RSS_KB (largest maximum RSS
+# over the runs), RUNLIST (wall and CPU seconds of every run), and for lolwire CONNS and
 # WEIRDS (log lines, last run).
 measure() {
-    local name=$1 runs=$2 pcap=$BENCH/$1.pcap i walls=() list=() rss=0
-    show cat "$pcap" '>/dev/null'
-    cat "$pcap" >/dev/null # into the page cache, so every run reads from memory
+    local name=$1 runs=$2 tool=$3 pcap=$BENCH/$1.pcap i walls=() list=() rss=0
     for ((i = 1; i <= runs; i++)); do
-        local out=$TMPROOT/$name-$i tfile=$TMPROOT/$name-$i.time efile=$TMPROOT/$name-$i.err
-        local t0 t1 rc=0
+        local out=$TMPROOT/$name-$tool-$i tfile=$TMPROOT/$name-$tool-$i.time efile=$TMPROOT/$name-$tool-$i.err
+        local t0 t1 rc=0 cmd
+        case $tool in
+        lolwire) cmd=("$LOLWIRE" -q -r "$pcap" -o "$out") ;;
+        lolwire-n) cmd=("$LOLWIRE" -q --threads "$NPROC" -r "$pcap" -o "$out") ;;
+        ndpi) cmd=(ndpiReader -q -i "$pcap") ;; # stdout (its report) to /dev/null
+        esac
         t0=$(date +%s%N)
-        show /usr/bin/time -v -o "$tfile" "$LOLWIRE" -q -r "$pcap" -o "$out"
-        /usr/bin/time -v -o "$tfile" "$LOLWIRE" -q -r "$pcap" -o "$out" 2>"$efile" || rc=$?
+        if [[ $tool == ndpi ]]; then
+            show /usr/bin/time -v -o "$tfile" "${cmd[@]}" '>/dev/null'
+            /usr/bin/time -v -o "$tfile" ndpiReader -q -i "$pcap" >/dev/null 2>"$efile" || rc=$?
+        else
+            show /usr/bin/time -v -o "$tfile" "${cmd[@]}"
+            /usr/bin/time -v -o "$tfile" "${cmd[@]}" 2>"$efile" || rc=$?
+        fi
         t1=$(date +%s%N)
         if [[ $rc -ne 0 ]]; then
-            echo "bench: lolwire failed (exit $rc) on $pcap; its stderr:" >&2
+            echo "bench: ${cmd[0]} failed (exit $rc) on $pcap; its stderr:" >&2
             cat "$efile" >&2
             grep -E 'Command (exited|terminated)|Exit status' "$tfile" >&2 || true
             exit 1
         fi
-        if [[ -s $efile ]]; then
+        if [[ -s $efile && $tool != ndpi ]]; then
             echo "bench: lolwire wrote to stderr on $pcap (run $i):" >&2
             sed 's/^/  | /' "$efile" >&2
         fi
@@ -117,9 +151,11 @@ measure() {
         r=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tfile")
         r=${r:-0}
         ((r > rss)) && rss=$r
-        CONNS=$(grep -vc '^#' "$out/conn.log" 2>/dev/null || true)
-        WEIRDS=$(grep -vc '^#' "$out/weird.log" 2>/dev/null || true)
-        if ((i < runs)); then rm -rf "$out"; fi
+        if [[ $tool != ndpi ]]; then
+            CONNS=$(grep -vc '^#' "$out/conn.log" 2>/dev/null || true)
+            WEIRDS=$(grep -vc '^#' "$out/weird.log" 2>/dev/null || true)
+        fi
+        rm -rf "$out"
     done
     RUNLIST=$(IFS=,; echo "${list[*]}")
     RUNLIST=${RUNLIST//,/, }
@@ -129,15 +165,37 @@ measure() {
 
 ROWS=()
 NOTES=()
-for spec in "throughput $RUNS" "unfinished $RUNS"; do
-    read -r name runs <<<"$spec"
-    measure "$name" "$runs"
+CMP=()
+NDPI_NOTES=()
+declare -A LW_RSS
+for name in "${CAPTURES[@]}"; do
+    pcap=$BENCH/$name.pcap
+    show cat "$pcap" '>/dev/null'
+    cat "$pcap" >/dev/null # into the page cache, so every run reads from memory
+    measure "$name" "$RUNS" lolwire
+    lw_wall=$WALL lw_rss=$RSS_KB lw_runs=$RUNLIST
+    LW_RSS[$name]=$lw_rss
+    nw=-
+    if [[ $THREADS == yes ]]; then
+        measure "$name" "$RUNS" lolwire-n
+        nw=$WALL
+    fi
+    measure "$name" "$RUNS" ndpi
+    nd_wall=$WALL nd_rss=$RSS_KB
+    NDPI_NOTES+=("$name.pcap: ndpiReader runs $RUNLIST")
     pkts=$(meta "$name" packets)
     bytes=$(meta "$name" bytes)
+    fbytes=$(meta "$name" file_bytes)
     flows=$(($(meta "$name" tcp_flows) + $(meta "$name" udp_flows)))
-    ROWS+=("$(awk -v n="$name.pcap" -v p="$pkts" -v b="$bytes" -v w="$WALL" -v r="$RSS_KB" 'BEGIN {
+    ROWS+=("$(awk -v n="$name.pcap" -v p="$pkts" -v b="$bytes" -v w="$lw_wall" -v r="$lw_rss" 'BEGIN {
         printf "%-16s %10d %12d %8.3f %12.0f %9.1f %12.1f", n, p, b, w, p / w, b * 8 / w / 1e6, r / 1024 }')")
-    NOTES+=("$name.pcap: runs $RUNLIST; conn.log ${CONNS:-0} lines (capture has $flows flows), weird.log ${WEIRDS:-0} lines")
+    NOTES+=("$name.pcap: runs $lw_runs; conn.log ${CONNS:-0} lines (capture has $flows flows), weird.log ${WEIRDS:-0} lines")
+    CMP+=("$(awk -v n="$name.pcap" -v f="$fbytes" -v p="$pkts" -v b="$bytes" -v w="$lw_wall" -v r="$lw_rss" \
+        -v nw="$nd_wall" -v nr="$nd_rss" -v tw="$nw" 'BEGIN {
+        tn = tw == "-" ? "-" : sprintf("%.2f", b * 8 / tw / 1e9)
+        printf "%-16s %7.0f %9d | %7.3f %6.2f %6.3f %7.1f | %7.3f %6.2f %7.1f | %6.2fx | %12s",
+            n, f / 1048576, p, w, b * 8 / w / 1e9, p / w / 1e6, r / 1024,
+            nw, b * 8 / nw / 1e9, nr / 1024, nw / w, tn }')")
 done
 
 echo
@@ -148,3 +206,33 @@ printf '%-16s %10s %12s %8s %12s %9s %12s\n' capture packets bytes 'wall s' 'pac
 printf '%s\n' "${ROWS[@]}"
 echo
 printf '%s\n' "${NOTES[@]}"
+echo
+NDPI_VERSION="$(ndpiReader -h 2>/dev/null | sed -n 's/^Welcome to \(nDPI [0-9.]*\).*/\1/p' | head -1) (libndpi-bin $(dpkg-query -W -f='${Version}' libndpi-bin 2>/dev/null))"
+echo "lolwire (1 worker) against ndpiReader -q -i FILE, $NDPI_VERSION: same captures, same run"
+echo "(Gbit/s and Mpps from frame bytes and packets over the median wall time; ratio = lolwire"
+echo "throughput / ndpiReader throughput = ndpiReader wall / lolwire wall)"
+echo
+printf '%-16s %7s %9s | %-29s | %-23s | %7s | %12s\n' '' '' '' 'lolwire, 1 worker' ndpiReader '' lolwire
+printf '%-16s %7s %9s | %7s %6s %6s %7s | %7s %6s %7s | %7s | %12s\n' capture 'size MB' packets \
+    'wall s' Gbit/s Mpps 'RSS MB' 'wall s' Gbit/s 'RSS MB' ratio "$NPROC wkr Gbit/s"
+printf '%s\n' "${CMP[@]}"
+if [[ $THREADS == no ]]; then
+    echo "($NPROC workers: --threads not implemented yet: $LOLWIRE --help does not mention it)"
+fi
+echo
+printf '%s\n' "${NDPI_NOTES[@]}"
+echo
+
+# The targets of issue 12: 1 worker >= 2x ndpiReader; peak RSS <= 256 MB; RSS flat (within
+# 10%) from the 100 MB to the 1 GB mixed capture.
+worst=$(printf '%s\n' "${CMP[@]}" | awk -F'|' '{ split($4, a, "x"); r = a[1] + 0; split($1, n, " ")
+    if (min == "" || r < min) { min = r; at = n[1] } } END { printf "%.2fx (%s)", min, at }')
+peak=0 peak_at=
+for name in "${CAPTURES[@]}"; do
+    if ((LW_RSS[$name] > peak)); then peak=${LW_RSS[$name]} peak_at=$name.pcap; fi
+done
+verdict() { if [[ $1 == 1 ]]; then echo met; else echo "NOT met"; fi; }
+echo "targets (issue 12):"
+echo "  1 worker >= 2x ndpiReader:    lowest ratio $worst: $(verdict "$(awk -v w="$worst" 'BEGIN { print (w + 0 >= 2) }')")"
+echo "  peak RSS <= 256 MB:           largest $(awk -v r="$peak" 'BEGIN { printf "%.1f", r / 1024 }') MB ($peak_at): $(verdict "$((peak <= 262144))")"
+echo "  RSS flat within 10%:          mixed-100m $(awk -v r="${LW_RSS[mixed-100m]}" 'BEGIN { printf "%.1f", r / 1024 }') MB, mixed-1g $(awk -v r="${LW_RSS[mixed-1g]}" 'BEGIN { printf "%.1f", r / 1024 }') MB ($(awk -v a="${LW_RSS[mixed-100m]}" -v b="${LW_RSS[mixed-1g]}" 'BEGIN { printf "%+.0f%%", (b - a) * 100 / a }')): $(verdict "$(awk -v a="${LW_RSS[mixed-100m]}" -v b="${LW_RSS[mixed-1g]}" 'BEGIN { print (b <= a * 1.1 && b >= a * 0.9) }')")"

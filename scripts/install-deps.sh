@@ -23,9 +23,9 @@ PKGS=(
     python3 python3-jsonschema tshark iproute2 iputils-ping curl libmaxmind-db-writer-perl
     mmdb-bin
     # Scripts: awk (demo-summary.sh, gen-tls-ciphers.sh, bench, pcaps), column
-    # (demo-summary.sh), /usr/bin/time and cc (bench/run.sh), git and clang-format
-    # (`make format`), mmdebstrap and mount (scripts/fresh-machine-test.sh).
-    mawk bsdextrautils time git clang-format mmdebstrap mount
+    # (demo-summary.sh), /usr/bin/time, cc and ndpiReader (bench/run.sh), git and
+    # clang-format (`make format`), mmdebstrap and mount (scripts/fresh-machine-test.sh).
+    mawk bsdextrautils time libndpi-bin git clang-format mmdebstrap mount
     # Capture scripts (pcaps/make-*.sh, pcaps/netns-lib.sh): capture, offloads, sysctl in
     # the namespaces, servers and clients (openssl, dnsmasq, dig), payload builders (MSI,
     # CAB, ZIP, file types, XLS/OLE, JPEG, WebP).
