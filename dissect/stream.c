@@ -29,6 +29,7 @@ struct stream {
     bool orig_unknown;         /* the client's first bytes were not recognised */
     uint32_t probed;           /* bytes watched for a STARTTLS upgrade */
     uint8_t line_state;        /* line protocol clues (see line_protocol) */
+    uint8_t line_seen;         /* directions whose first bytes line_protocol has seen */
     int64_t ts;                /* time of the packet being processed */
     bool flushing;
 };
@@ -78,10 +79,29 @@ static bool starts(const uint8_t *p, uint32_t n, const char *s)
     return n >= k && strncasecmp((const char *)p, s, k) == 0;
 }
 
+/* An IRC server line: ":prefix COMMAND" or ":prefix 001" (a numeric reply). */
+static bool irc_server_line(const uint8_t *p, uint32_t n)
+{
+    uint32_t i = 1;
+    while (i < n && p[i] != ' ' && p[i] > 0x20 && p[i] < 0x7f)
+        i++;
+    if (i == 1 || i + 4 > n || p[i] != ' ')
+        return false;
+    const uint8_t *c = p + i + 1;
+    bool numeric = c[0] >= '0' && c[0] <= '9' && c[1] >= '0' && c[1] <= '9' &&
+                   c[2] >= '0' && c[2] <= '9' && c[3] == ' ';
+    bool word = c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' &&
+                c[2] <= 'Z';
+    return numeric || word;
+}
+
+/* Only the first bytes of each direction are looked at: a greeting starts a stream (a
+ * later segment of binary data that happens to start with ':' is no IRC server). */
 static void line_protocol(struct stream *s, int dir, const uint8_t *p, uint32_t n)
 {
-    if (s->line_state & LP_DONE)
+    if (s->line_state & LP_DONE || (s->line_seen & (1u << dir)))
         return;
+    s->line_seen |= (uint8_t)(1u << dir);
     const char *svc = NULL;
     if (dir == 1) {
         if (starts(p, n, "+OK"))
@@ -90,7 +110,7 @@ static void line_protocol(struct stream *s, int dir, const uint8_t *p, uint32_t 
             svc = "imap";
         else if (starts(p, n, "220"))
             s->line_state |= LP_220;
-        else if (n > 1 && p[0] == ':' && memchr(p, ' ', n))
+        else if (n > 1 && p[0] == ':' && irc_server_line(p, n))
             svc = "irc";
     } else {
         if ((s->line_state & LP_220) && (starts(p, n, "EHLO ") || starts(p, n, "HELO ")))
