@@ -188,6 +188,8 @@ static void flow_end(struct flow_table *t, struct flow *f)
     if (t->cfg.on_end && !f->is_tunnel)
         t->cfg.on_end(t->cfg.ctx, f);
     classify_free(f);
+    free(f->tun);
+    f->tun = NULL;
     lw_stats.flows_logged += !f->is_tunnel;
     bucket_unlink(t, f);
     list_remove(&t->cls[f->tclass], f);
@@ -355,13 +357,13 @@ static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t
     return f;
 }
 
-static void add_tunnel_parent(struct flow *f, const char *uid)
+static void add_tunnel_parent(struct flow_tunnels *t, const char *uid)
 {
-    for (unsigned i = 0; i < f->ntunnel_parents; i++)
-        if (strcmp(f->tunnel_parents[i], uid) == 0)
+    for (unsigned i = 0; i < t->nparents; i++)
+        if (strcmp(t->parents[i], uid) == 0)
             return;
-    if (f->ntunnel_parents < FLOW_TUNNEL_PARENTS)
-        snprintf(f->tunnel_parents[f->ntunnel_parents++], FLOW_UID_LEN, "%s", uid);
+    if (t->nparents < FLOW_TUNNEL_PARENTS)
+        snprintf(t->parents[t->nparents++], FLOW_UID_LEN, "%s", uid);
 }
 
 /* Zeek's Connection::CheckEncapsulation: a connection seen through another tunnel (or
@@ -369,21 +371,30 @@ static void add_tunnel_parent(struct flow *f, const char *uid)
 static void check_encap(struct flow *f, const struct l4pkt *p, bool created)
 {
     const char *cur = p->tunnel ? p->tunnel->uid : "";
-    if (strcmp(cur, f->encap) == 0 && !created)
+    const char *was = f->tun ? f->tun->encap : "";
+    if (strcmp(cur, was) == 0 && !created)
         return;
-    bool had = f->encap[0] != '\0';
-    snprintf(f->encap, sizeof(f->encap), "%s", cur);
+    if (!f->tun) {
+        if (!*cur)
+            return; /* created outside any tunnel: nothing to record */
+        f->tun = calloc(1, sizeof(*f->tun));
+        if (!f->tun)
+            return;
+    }
+    struct flow_tunnels *t = f->tun;
+    bool had = t->encap[0] != '\0';
+    snprintf(t->encap, sizeof(t->encap), "%s", cur);
     if (created || !had) {
         if (*cur)
-            add_tunnel_parent(f, cur);
+            add_tunnel_parent(t, cur);
         return;
     }
-    if (++f->tunnel_changes > FLOW_MAX_TUNNEL_CHANGES) {
+    if (++t->changes > FLOW_MAX_TUNNEL_CHANGES) {
         flow_history_once(f, true, 1u << 30, 'X');
         return;
     }
     if (*cur)
-        add_tunnel_parent(f, cur);
+        add_tunnel_parent(t, cur);
 }
 
 /* Swap originator and responder (Zeek's FlipRoles). */

@@ -70,6 +70,16 @@ struct flow_ep {
 
 struct ndpi_flow_struct;
 
+/* The tunnels a connection was seen in (innermost uid each time it changed), as Zeek's
+ * tunnel_parents set; `encap` is the current one ("" when no longer tunnelled).  Kept out
+ * of struct flow: most connections are never tunnelled, and a table holds a million. */
+struct flow_tunnels {
+    char parents[FLOW_TUNNEL_PARENTS][FLOW_UID_LEN];
+    uint8_t nparents;
+    uint8_t changes;
+    char encap[FLOW_UID_LEN];
+};
+
 struct flow {
     /* table links */
     struct flow *hnext;
@@ -95,12 +105,7 @@ struct flow {
 
     char uid[FLOW_UID_LEN];
     char community_id[FLOW_CID_LEN];
-    /* Tunnels the connection was seen in (innermost uid each time it changed), as
-     * Zeek's tunnel_parents set; `encap` is the current one ("" when not tunnelled). */
-    char tunnel_parents[FLOW_TUNNEL_PARENTS][FLOW_UID_LEN];
-    uint8_t ntunnel_parents;
-    uint8_t tunnel_changes;
-    char encap[FLOW_UID_LEN];
+    struct flow_tunnels *tun;       /* tunnels it was seen in, or NULL (most connections) */
     const char *services[FLOW_MAX_SERVICES]; /* Zeek service names (string literals) */
     uint8_t nservices;
     bool is_tunnel;                 /* an IP-in-IP / GRE tunnel: tunnel, not conn, row */

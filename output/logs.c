@@ -220,10 +220,10 @@ void logs_conn(struct logs *lg, const struct flow *f)
     zl_count(l, f->ep[0].ip_bytes);
     zl_count(l, f->ep[1].pkts);
     zl_count(l, f->ep[1].ip_bytes);
-    if (f->ntunnel_parents) {
+    if (f->tun && f->tun->nparents) {
         zl_set_begin(l);
-        for (unsigned i = 0; i < f->ntunnel_parents; i++)
-            zl_set_item(l, f->tunnel_parents[i], strlen(f->tunnel_parents[i]));
+        for (unsigned i = 0; i < f->tun->nparents; i++)
+            zl_set_item(l, f->tun->parents[i], strlen(f->tun->parents[i]));
         zl_set_end(l);
     } else {
         zl_unset(l);

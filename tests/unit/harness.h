@@ -17,14 +17,21 @@
 
 struct captured {
     struct flow flows[HARNESS_MAX_FLOWS];
+    struct flow_tunnels tuns[HARNESS_MAX_FLOWS]; /* copies: the table frees its own */
     int n;
 };
 
 static void harness_on_end(void *ctx, struct flow *f)
 {
     struct captured *c = ctx;
-    if (c->n < HARNESS_MAX_FLOWS)
-        c->flows[c->n++] = *f;
+    if (c->n < HARNESS_MAX_FLOWS) {
+        c->flows[c->n] = *f;
+        if (f->tun) {
+            c->tuns[c->n] = *f->tun;
+            c->flows[c->n].tun = &c->tuns[c->n];
+        }
+        c->n++;
+    }
 }
 
 struct harness {

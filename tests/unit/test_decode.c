@@ -298,8 +298,8 @@ static void test_gre(void **state)
     struct harness h;
     assert_int_equal(run_frame(&h, LT_ETHERNET, b.buf, (uint32_t)b.len, (uint32_t)b.len), 1);
     check_tcp_flow(&h.out.flows[0]);
-    assert_int_equal(h.out.flows[0].ntunnel_parents, 1);
-    assert_true(h.out.flows[0].tunnel_parents[0][0] == 'C');
+    assert_int_equal(h.out.flows[0].tun->nparents, 1);
+    assert_true(h.out.flows[0].tun->parents[0][0] == 'C');
     sweep(LT_ETHERNET, &b, (struct expect){b.len, 0, 1});
 }
 
@@ -310,14 +310,14 @@ static void check_udp_tunnel(const struct tb *b, size_t outer_need)
     assert_int_equal(run_frame(&h, LT_ETHERNET, b->buf, (uint32_t)b->len, (uint32_t)b->len), 2);
     const struct flow *outer = NULL, *inner = NULL;
     for (int i = 0; i < 2; i++) {
-        if (h.out.flows[i].proto == 17 && h.out.flows[i].ntunnel_parents == 0)
+        if (h.out.flows[i].proto == 17 && !h.out.flows[i].tun)
             outer = &h.out.flows[i];
         else
             inner = &h.out.flows[i];
     }
     assert_non_null(outer);
     assert_non_null(inner);
-    assert_string_equal(inner->tunnel_parents[0], outer->uid);
+    assert_string_equal(inner->tun->parents[0], outer->uid);
     assert_true(outer->nservices > 0);
     sweep(LT_ETHERNET, b, (struct expect){outer_need, 1, 2});
 }
