@@ -10,6 +10,9 @@
 /* Flow table: connections tracked at once.  Protects memory against scans and floods;
  * beyond it the least recently active connection is logged and evicted. */
 #define FLOW_MAX_DEFAULT (1u << 20)
+/* Its hash buckets: from FLOW_BUCKETS_MIN, doubled whenever connections outnumber them. */
+#define FLOW_BUCKETS_MIN 4096u
+#define FLOW_BUCKETS_MAX (1u << 24)
 
 /* Capture files are read through a stdio buffer of this size (one read(2) per buffer). */
 #define CAPTURE_READ_BUFFER (1u << 20)

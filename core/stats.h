@@ -28,6 +28,7 @@
     X(frag_overlaps, "fragments overlapping earlier ones")                                     \
     X(frag_evicted, "fragmented datagrams dropped by the reassembly caps")                     \
     X(flows_created, "connections created")                                                    \
+    X(flow_table_grown, "times the connection table's hash buckets doubled")                   \
     X(flows_logged, "connections logged")                                                      \
     X(flows_evicted, "connections evicted by the flow cap before they ended")                  \
     X(flows_timed_out, "connections ended by inactivity")                                      \

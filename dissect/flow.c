@@ -208,9 +208,9 @@ struct flow_table *flow_table_new(const struct flow_config *cfg)
     t->cfg = *cfg;
     if (!t->cfg.max_flows)
         t->cfg.max_flows = FLOW_MAX_DEFAULT;
-    t->nbuckets = 1024;
-    while (t->nbuckets < t->cfg.max_flows && t->nbuckets < (1u << 24))
-        t->nbuckets <<= 1;
+    /* The bucket array starts small and doubles with the table (grow()): sized for
+     * max_flows up front it is 8 MB for a million, and every lookup misses the cache. */
+    t->nbuckets = FLOW_BUCKETS_MIN;
     t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
     if (!t->bucket) {
         free(t);
@@ -322,6 +322,30 @@ static struct flow *lookup(struct flow_table *t, const struct flow_key *k, uint6
     return NULL;
 }
 
+/* Double the bucket array (more connections than buckets): every connection is rehashed
+ * once per doubling.  Without memory for it, the table keeps working with longer chains. */
+static void grow(struct flow_table *t)
+{
+    uint64_t n = t->nbuckets * 2;
+    struct flow **nb = calloc(n, sizeof(*nb));
+    if (!nb)
+        return;
+    for (uint64_t i = 0; i < t->nbuckets; i++) {
+        struct flow *f = t->bucket[i];
+        while (f) {
+            struct flow *next = f->hnext;
+            struct flow **b = &nb[f->hash & (n - 1)];
+            f->hnext = *b;
+            *b = f;
+            f = next;
+        }
+    }
+    free(t->bucket);
+    t->bucket = nb;
+    t->nbuckets = n;
+    lw_stats.flow_table_grown++;
+}
+
 static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t sp, uint16_t dp,
                            bool one_way, uint64_t h)
 {
@@ -354,6 +378,8 @@ static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t
     list_append(&t->cls[f->tclass], f);
     t->count++;
     lw_stats.flows_created++;
+    if (t->count > t->nbuckets && t->nbuckets < FLOW_BUCKETS_MAX)
+        grow(t);
     return f;
 }
 

@@ -442,6 +442,30 @@ static void test_flow_cap_evicts_oldest(void **state)
     assert_int_equal(harness_finish(&h), 40); /* and nothing is lost */
 }
 
+/* The bucket array doubles as connections outnumber it: every connection is still found
+ * (its second packet joins it), none is lost or doubled. */
+static void test_flow_table_grows(void **state)
+{
+    struct harness h;
+    harness_init(&h);
+    uint64_t grown = lw_stats.flow_table_grown;
+    char src[32];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 3 * (int)FLOW_BUCKETS_MIN; i++) {
+            struct tb b = {0};
+            snprintf(src, sizeof(src), "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+            add_ipv4_udp(&b, src, "10.255.0.1", (uint16_t)(1024 + i % 50000), 53,
+                         round ? "answer" : "q");
+            harness_feed(&h, LT_RAW, b.buf, (uint32_t)b.len, (uint32_t)b.len,
+                         1000 + round * 100000 + i);
+        }
+    assert_int_equal(lw_stats.flow_table_grown, grown + 2); /* 4096 -> 8192 -> 16384 */
+    assert_int_equal(flow_table_count(h.dec.flows), 3 * FLOW_BUCKETS_MIN);
+    harness_finish(&h); /* (keeps the first HARNESS_MAX_FLOWS it ends) */
+    for (int i = 0; i < h.out.n; i++)
+        assert_int_equal(h.out.flows[i].ep[0].pkts, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_nflog),            cmocka_unit_test(test_gre),
         cmocka_unit_test(test_vxlan_geneve),     cmocka_unit_test(test_gtp_teredo_ayiya),
         cmocka_unit_test(test_not_ip),           cmocka_unit_test(test_flow_cap_evicts_oldest),
+        cmocka_unit_test(test_flow_table_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
