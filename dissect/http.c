@@ -385,20 +385,24 @@ static bool hws(unsigned char c)
            c == 0xa0;
 }
 
+/* How many bytes of header whitespace the line starts with. */
+static size_t lead_hws(const struct line *l)
+{
+    size_t i = 0;
+    while (i < l->n && hws((unsigned char)l->p[i]))
+        i++;
+    return i;
+}
+
 static bool blank_line(const struct line *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (!hws((unsigned char)l->p[i]))
-            return false;
-    return true;
+    return lead_hws(l) == l->n;
 }
 
 /* Does this line start a status line ("HTTP/", any case, after leading whitespace)? */
 static bool status_line_start(const struct line *l)
 {
-    size_t i = 0;
-    while (i < l->n && hws((unsigned char)l->p[i]))
-        i++;
+    size_t i = lead_hws(l);
     return l->n - i >= 5 && strncasecmp(l->p + i, "HTTP/", 5) == 0;
 }
 
@@ -627,9 +631,7 @@ static bool has_field(const char *buf, size_t pos, size_t end, const char *name)
     struct line l;
     for (; pos < end; pos = next) {
         phys_line(buf, pos, end, true, &l, &next);
-        size_t i = 0;
-        while (i < l.n && hws((unsigned char)l.p[i]))
-            i++;
+        size_t i = lead_hws(&l);
         if (l.n - i > k && strncasecmp(l.p + i, name, k) == 0 &&
             (l.p[i + k] == ':' || hws((unsigned char)l.p[i + k])))
             return true;
@@ -641,10 +643,7 @@ static bool has_field(const char *buf, size_t pos, size_t end, const char *name)
  * ("  Transfer-Encoding: chunked")?  Browsers take it as one. */
 static bool looks_like_field(const struct line *l)
 {
-    size_t i = 0;
-    while (i < l->n && hws((unsigned char)l->p[i]))
-        i++;
-    size_t s = i;
+    size_t i = lead_hws(l), s = i;
     while (i < l->n && is_tchar((unsigned char)l->p[i]))
         i++;
     return i > s && i < l->n && l->p[i] == ':';
@@ -1152,8 +1151,9 @@ static bool parse_response(struct http_conn *h, struct http_dir *d, size_t end)
     phys_line(d->buf, pos, end, true, &l, &pos);
     if (d->start || d->junk_lines)
         weird_report(h->last_ts, h->flow, "HTTP_junk_before_status_line", NULL, "HTTP");
-    while (l.n && hws((unsigned char)*l.p)) /* " HTTP/1.1", "\0HTTP/1.1" */
-        l.p++, l.n--;
+    size_t lead = lead_hws(&l); /* " HTTP/1.1", "\0HTTP/1.1" */
+    l.p += lead;
+    l.n -= lead;
     /* HTTP-version SP status-code [SP reason]; tolerant of what browsers accept
      * ("http/1.1", "HTTP/1.01", extra spaces, a line ended by a lone CR). */
     if (l.n < 5 || strncasecmp(l.p, "HTTP/", 5) != 0) {
@@ -1248,6 +1248,15 @@ static struct http_txn *waiting_txn(struct http_conn *h)
     return t;
 }
 
+/* The transaction waiting for bytes that follow an interim (1xx) answer with no status
+ * line of their own: they are its answer, as browsers show them.  (Bytes with no status
+ * line at all are not taken as an answer, as Zeek does not.)  NULL when there is none. */
+static struct http_txn *after_interim(struct http_conn *h)
+{
+    struct http_txn *t = waiting_txn(h);
+    return t && t->req_seen && t->info_code ? t : NULL;
+}
+
 /* A response without a status line (the answer to an HTTP/0.9 request, or bytes where a
  * final status line should follow an interim one): its bytes to the end of the
  * connection are the body of the request waiting for it.  What is held in d->buf is the
@@ -1303,8 +1312,8 @@ static size_t on_start(struct http_conn *h, struct http_dir *d, bool is_req, con
     bool no_start;
     size_t end = block_end(d, is_req, &no_start);
     if (no_start) {
-        struct http_txn *t = waiting_txn(h);
-        if (t && t->req_seen && t->info_code) {
+        struct http_txn *t = after_interim(h);
+        if (t) {
             unframed_response(h, d, t, false);
             return n;
         }
@@ -1468,8 +1477,6 @@ static void feed(struct http_conn *h, bool is_req, const uint8_t *p, size_t n, i
             d->chunks_seen = true;
             buf_reset(d);
             if (!digits) {
-                if (ln == 0)
-                    break; /* a stray empty line: tolerated */
                 lw_stats.http_bad_messages++;
                 weird_report(ts, h->flow, "HTTP_bad_chunk_size", NULL, "HTTP");
                 message_done(h, d, is_req);
@@ -1640,11 +1647,8 @@ void http_eof(struct http_conn *h, bool is_orig, int64_t ts)
         size_t held = d->len;
         buf_add(d, (const uint8_t *)"\r\n\r\n", 4);
         size_t end = block_end(d, is_orig, &no_start);
-        struct http_txn *t = waiting_txn(h);
-        if (!is_orig && !d->start_found && t && t->req_seen && t->info_code) {
-            /* An interim answer, then bytes with no status line to the end ("HTTP/1.1
-             * 100" then the file): they are the answer, as browsers show them.  (Bytes
-             * with no status line at all are not taken as an answer, as Zeek does not.) */
+        struct http_txn *t = is_orig || d->start_found ? NULL : after_interim(h);
+        if (t) { /* "HTTP/1.1 100" then the file, to the end */
             d->len = held;
             unframed_response(h, d, t, false);
             message_done(h, d, is_orig);
