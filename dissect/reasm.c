@@ -125,8 +125,6 @@ static void skip_hole(struct reasm *r)
     drain(r);
 }
 
-static void ack_holes(struct reasm *r, bool force);
-
 static struct reasm_seg *seg_new(uint64_t seq, const uint8_t *data, uint32_t len,
                                  uint32_t caplen, bool nodata)
 {
@@ -231,7 +229,7 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, uint32_t 
         emit_piece(r, (uint64_t)rel, data, len, caplen, false);
         drain(r);
         if (r->hole_since >= 0)
-            ack_holes(r, false);
+            reasm_ack_holes(r, false);
         return;
     }
     /* Early: hold it, within the caps. */
@@ -258,12 +256,12 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, uint32_t 
         r->deliver(r->ctx, r->dir | REASM_INCONSISTENT, NULL, 0);
     }
     if (r->hole_since >= 0)
-        ack_holes(r, false); /* held bytes count against the window */
+        reasm_ack_holes(r, false); /* held bytes count against the window */
 }
 
 /* Give up the acknowledged holes: when `force`, or once the reorder window has passed
  * (counted: reasm_reorder_expired).  Bytes that arrive within the window fill them. */
-static void ack_holes(struct reasm *r, bool force)
+void reasm_ack_holes(struct reasm *r, bool force)
 {
     if (r->acked <= r->next) {
         if (r->hole_since >= 0)
@@ -309,17 +307,7 @@ void reasm_ack(struct reasm *r, uint32_t ack)
     }
     if ((uint64_t)rel > r->acked)
         r->acked = (uint64_t)rel;
-    ack_holes(r, fin_acked);
-}
-
-void reasm_expire_acked(struct reasm *r)
-{
-    ack_holes(r, true);
-}
-
-void reasm_expire_due(struct reasm *r)
-{
-    ack_holes(r, false);
+    reasm_ack_holes(r, fin_acked);
 }
 
 void reasm_fin(struct reasm *r, uint32_t seq)
@@ -338,7 +326,7 @@ void reasm_fin(struct reasm *r, uint32_t seq)
 
 void reasm_flush(struct reasm *r)
 {
-    ack_holes(r, true);
+    reasm_ack_holes(r, true);
     while (r->held) {
         if (r->held->seq > r->next) {
             emit_gap(r, r->held->seq - r->next);

@@ -71,21 +71,21 @@ void reasm_syn(struct reasm *r, uint32_t isn);
  * reorder window has passed without their bytes. */
 void reasm_ack(struct reasm *r, uint32_t ack);
 
+/* Give up the acknowledged holes: at once when `force` (the connection is ending: no
+ * more bytes come), else once the reorder window has passed (reasm_reorder_expired). */
+void reasm_ack_holes(struct reasm *r, bool force);
+
 /* The packet time now (µs): an acknowledged hole older than the reorder window is
  * given up.  Called for both directions on every packet of the connection. */
-void reasm_expire_due(struct reasm *r);
 static inline void reasm_tick(struct reasm *r, int64_t now)
 {
     r->now = now;
     if (r->hole_since >= 0)
-        reasm_expire_due(r);
+        reasm_ack_holes(r, false);
 }
 
 /* The FIN's sequence number: the stream ends there. */
 void reasm_fin(struct reasm *r, uint32_t seq);
-
-/* Give up the acknowledged holes now (the connection is ending: no more bytes come). */
-void reasm_expire_acked(struct reasm *r);
 
 /* The connection is over: deliver what is held, with gaps for the holes, then free. */
 void reasm_flush(struct reasm *r);

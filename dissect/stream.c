@@ -295,8 +295,8 @@ void stream_end(struct flow *f)
     s->ts = f->last_ts;
     /* Acknowledged holes are what the capture missed, as if given up at their ACK (they
      * count in missed_bytes and history); holes at the flush below are not. */
-    reasm_expire_acked(&s->r[0]);
-    reasm_expire_acked(&s->r[1]);
+    reasm_ack_holes(&s->r[0], true);
+    reasm_ack_holes(&s->r[1], true);
     s->flushing = true;
     reasm_flush(&s->r[0]);
     reasm_flush(&s->r[1]);

@@ -160,7 +160,7 @@ static void test_midstream_and_no_data(void **state)
     reasm_segment(&r, 123456, (const uint8_t *)text, 10, 10); /* no SYN: starts here */
     reasm_segment(&r, 123476, (const uint8_t *)text, 10, 10);
     reasm_ack(&r, 123486);
-    reasm_expire_acked(&r);        /* the connection ends */
+    reasm_ack_holes(&r, true); /* the connection ends */
     assert_int_equal(s.len, 10);   /* only the hole is reported, as a gap */
     assert_int_equal(s.gaps, 10);
     reasm_free(&r);
