@@ -87,8 +87,8 @@ static bool irc_server_line(const uint8_t *p, uint32_t n)
         i++;
     if (i == 1 || i + 4 > n || p[i] != ' ')
         return false;
-    const uint8_t *c = p + i + 1;
-    bool numeric = c[0] >= '0' && c[0] <= '9' && c[1] >= '0' && c[1] <= '9' &&
+    const uint8_t *c = p + i + 1; /* c[0..2] are within n; c[3] only when i + 5 <= n */
+    bool numeric = i + 5 <= n && c[0] >= '0' && c[0] <= '9' && c[1] >= '0' && c[1] <= '9' &&
                    c[2] >= '0' && c[2] <= '9' && c[3] == ' ';
     bool word = c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' &&
                 c[2] <= 'Z';

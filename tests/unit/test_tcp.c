@@ -18,17 +18,23 @@
 static struct harness h;
 static int64_t now;
 
+static void seg_data(bool from_client, uint32_t seq, uint32_t ack, uint8_t flags,
+                     const char *data)
+{
+    struct tb b = {0};
+    size_t ip = tb_ipv4(&b, from_client ? C : S, from_client ? S : C, 6, 1, 0);
+    tb_tcp(&b, from_client ? CP : SP, from_client ? SP : CP, seq, ack, flags, data);
+    tb_ipv4_finish(&b, ip);
+    now += 1000;
+    harness_feed(&h, LT_RAW, b.buf, (uint32_t)b.len, (uint32_t)b.len, now);
+}
+
 static void seg(bool from_client, uint32_t seq, uint32_t ack, uint8_t flags, size_t len)
 {
     static char data[4096];
     memset(data, 'x', sizeof(data));
     data[len] = '\0';
-    struct tb b = {0};
-    size_t ip = tb_ipv4(&b, from_client ? C : S, from_client ? S : C, 6, 1, 0);
-    tb_tcp(&b, from_client ? CP : SP, from_client ? SP : CP, seq, ack, flags, len ? data : NULL);
-    tb_ipv4_finish(&b, ip);
-    now += 1000;
-    harness_feed(&h, LT_RAW, b.buf, (uint32_t)b.len, (uint32_t)b.len, now);
+    seg_data(from_client, seq, ack, flags, len ? data : NULL);
 }
 
 static void start(void)
@@ -204,6 +210,30 @@ static void test_span_duplicates(void **state)
     assert_true(strchr(f->history, 'T') != NULL);
 }
 
+/* IRC is named from a server greeting (":prefix 001 ..."), read within its bytes: a
+ * greeting cut right after the numeric ends the payload (and the frame: the harness's
+ * exact-size copy makes ASan catch a read past it). */
+static void test_irc_greeting(void **state)
+{
+    static const char *const cases[][2] = {
+        {":irc.example.net 001 nick :Welcome\r\n", "irc"},
+        {":irc.example.net NOTICE * :hello\r\n", "irc"},
+        {":ab 001", "-"},  /* no space after the numeric, and nothing past it */
+        {":\x01\x02 \xff\xfe", "-"}, /* binary that starts with ':' */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        start();
+        seg(true, 100, 0, TH_SYN, 0);
+        seg(false, 500, 101, TH_SYN | TH_ACK, 0);
+        seg(true, 101, 501, TH_ACK, 0);
+        seg_data(false, 501, 101, TH_ACK | TH_PUSH, cases[i][0]);
+        const struct flow *f = only();
+        char buf[64];
+        const char *svc = flow_services(f, buf, sizeof(buf));
+        assert_string_equal(*svc ? svc : "-", cases[i][1]);
+    }
+}
+
 static void test_reuse_after_close(void **state)
 {
     start();
@@ -241,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_missed_data_counts_when_acked),
         cmocka_unit_test(test_retransmission_and_wraparound),
         cmocka_unit_test(test_span_duplicates),
+        cmocka_unit_test(test_irc_greeting),
         cmocka_unit_test(test_reuse_after_close),
         cmocka_unit_test(test_close_delay_splits_late_packets),
     };
