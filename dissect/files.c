@@ -824,9 +824,10 @@ static void lzma_level(struct file_state *fs, int level, const uint8_t *data, si
         if (rc != LZMA_OK) {
             if (c->out == 0 && kept)
                 level_passthrough(fs, c, level);
-            else if (rc == LZMA_MEMLIMIT_ERROR)
-                decode_fail(fs, "lzma memory"), lw_stats.files_decode_capped++;
-            else if (c->out > 0)
+            else if (rc == LZMA_MEMLIMIT_ERROR) {
+                lw_stats.files_decode_capped++;
+                decode_fail(fs, "lzma memory");
+            } else if (c->out > 0)
                 c->ended = true; /* a truncated or corrupt end: keep what decoded */
             else
                 decode_fail(fs, "corrupt");
