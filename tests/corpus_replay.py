@@ -16,7 +16,9 @@ import subprocess
 import sys
 import tempfile
 
-EXTS = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from zeek_conn_compare import corpus_captures  # noqa: E402
+
 SAN_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
                "SUMMARY: UndefinedBehaviorSanitizer")
 
@@ -82,12 +84,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=120)
     a = ap.parse_args()
 
-    caps = []
-    for root, _, files in os.walk(os.path.join(a.shared, "corpus")):
-        for f in files:
-            if f.endswith(EXTS):
-                caps.append(os.path.join(root, f))
-    caps.sort()
+    caps = corpus_captures(a.shared)
     failures = []
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
         for path, rc, err in ex.map(lambda c: run(a.lolwire, c, a.timeout), caps):

@@ -31,7 +31,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zeek_conn_compare import log_rows as log  # noqa: E402
+from zeek_conn_compare import corpus_captures, log_rows as log  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEVERITY = {"info": 1, "low": 2, "medium": 3, "high": 4}
@@ -61,7 +61,6 @@ def run(lolwire, pcap, outdir, extra):
 
 
 
-CORPUS_EXTS = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz")
 MEDIA = ("image/", "audio/", "video/", "font/")
 
 
@@ -70,9 +69,7 @@ def staging_lookalikes(lolwire, shared, problems):
     require that none raises LOLBin::Encrypted_Staging, and that the corpus does carry
     real media files for the check to mean something.  Returns (captures with media,
     media files)."""
-    paths = sorted(os.path.join(root, f) for root, _, files in
-                   os.walk(os.path.join(shared, "corpus")) for f in files
-                   if f.endswith(CORPUS_EXTS))
+    paths = corpus_captures(shared)
 
     def one(path):
         with tempfile.TemporaryDirectory() as td:

@@ -124,6 +124,16 @@ def single_trace_tests(shared, logs=("conn.log",)):
             yield r["test"], traces[0], bases if len(logs) > 1 else bases[0], bpf
 
 
+CAPTURE_EXTS = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz")
+
+
+def corpus_captures(shared):
+    """Every capture file under SHARED/corpus, sorted."""
+    return sorted(os.path.join(root, f) for root, _, files in
+                  os.walk(os.path.join(shared, "corpus")) for f in files
+                  if f.endswith(CAPTURE_EXTS))
+
+
 # Zeek counts every copy of a frame a SPAN port duplicated (several corpus captures hold
 # such copies); lolwire drops them by default.  Zeek hashes every file with MD5 and SHA-1;
 # lolwire keeps only SHA-256 of images and HTML by default.  Comparisons run in Zeek's mode.
