@@ -38,7 +38,7 @@ import tempfile
 from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zeek_conn_compare import print_problems, run_lolwire_logs  # noqa: E402
+from zeek_conn_compare import log_rows, print_problems  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOGS = ("http.log", "files.log", "notice.log", "conn.log", "weird.log")
@@ -271,17 +271,19 @@ MECHANISM = {
 }
 
 
-def counters(lolwire, path):
-    """lolwire -v's counters for a replay (name -> value)."""
+def replay(lolwire, path):
+    """One replay (--seed 1, notices from info): its LOGS (name -> rows) and lolwire -v's
+    counters (name -> value)."""
     with tempfile.TemporaryDirectory() as td:
-        p = subprocess.run([lolwire, "-v", "--seed", "1", "-r", path, "-o", td],
-                           capture_output=True, text=True, check=True)
-    out = {}
+        p = subprocess.run([lolwire, "-v", "--seed", "1", "--min-severity", "info", "-r", path,
+                            "-o", td], capture_output=True, text=True, check=True)
+        logs = {lg: log_rows(td, lg) for lg in LOGS}
+    counts = {}
     for ln in p.stderr.splitlines():
         parts = ln.split()
         if len(parts) >= 2 and parts[1].isdigit():
-            out[parts[0]] = int(parts[1])
-    return out
+            counts[parts[0]] = int(parts[1])
+    return logs, counts
 
 
 def main():
@@ -310,10 +312,7 @@ def main():
                     print(f"{cap}: not in {a.pcaps}, made with pcaps/span-rewrite.py")
         stats = {}
         for cap, path in paths.items():
-            with tempfile.TemporaryDirectory() as td:
-                logs[cap] = run_lolwire_logs(a.lolwire, path, None, td, LOGS,
-                                             extra=("--min-severity", "info"), ok_codes=(0,))
-            stats[cap] = counters(a.lolwire, path)
+            logs[cap], stats[cap] = replay(a.lolwire, path)
     failed = 0
     clean = logs[CLEAN]
     bad = check_clean(clean, sha_of)
