@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "detect/rules.h"
+#include "dissect/files.h"
 #include "version.h"
 
 static void usage(FILE *out)
@@ -96,28 +97,30 @@ enum {
 static bool parse_hashes(const char *s, struct options *o)
 {
     if (strcmp(s, "auto") == 0) {
-        o->hash_payload = 7;
-        o->hash_display = 4;
+        o->hash_payload = FILE_HASH_PAYLOAD_DEFAULT;
+        o->hash_display = FILE_HASH_DISPLAY_DEFAULT;
         return true;
     }
     if (strcmp(s, "all") == 0 || strcmp(s, "none") == 0) {
-        o->hash_payload = o->hash_display = s[0] == 'a' ? 7 : 0;
+        o->hash_payload = o->hash_display = s[0] == 'a' ? FILE_HASH_ALL : 0;
         return true;
     }
     unsigned mask = 0;
     char buf[64];
+    if (strlen(s) >= sizeof(buf))
+        return false;
     snprintf(buf, sizeof(buf), "%s", s);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (strcmp(t, "md5") == 0)
-            mask |= 1;
+            mask |= FILE_HASH_MD5;
         else if (strcmp(t, "sha1") == 0)
-            mask |= 2;
+            mask |= FILE_HASH_SHA1;
         else if (strcmp(t, "sha256") == 0)
-            mask |= 4;
+            mask |= FILE_HASH_SHA256;
         else
             return false;
     }
-    if (!mask || strlen(s) >= sizeof(buf))
+    if (!mask)
         return false;
     o->hash_payload = o->hash_display = mask;
     return true;
@@ -154,8 +157,8 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
     o->snaplen = 262144;
     o->min_severity = SEV_LOW;
     o->host_wait_us = 300LL * 1000000;
-    o->hash_payload = 7;
-    o->hash_display = 4;
+    o->hash_payload = FILE_HASH_PAYLOAD_DEFAULT;
+    o->hash_display = FILE_HASH_DISPLAY_DEFAULT;
     opterr = 0;
     optind = 1;
     int c;

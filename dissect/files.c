@@ -541,12 +541,12 @@ const char *file_magic(const uint8_t *p, size_t len)
 /* Which hashes bodies get (files_set_hashes): payloads (executables, scripts, archives,
  * documents, installers, unknown bytes) and display content (images, audio, video,
  * fonts, HTML, CSS), as bits 1 MD5, 2 SHA-1, 4 SHA-256. */
-static unsigned hash_payload = 7, hash_display = 4;
+static unsigned hash_payload = FILE_HASH_PAYLOAD_DEFAULT, hash_display = FILE_HASH_DISPLAY_DEFAULT;
 
 void files_set_hashes(unsigned payload, unsigned display)
 {
-    hash_payload = payload & 7;
-    hash_display = display & 7;
+    hash_payload = payload & FILE_HASH_ALL;
+    hash_display = display & FILE_HASH_ALL;
 }
 
 static bool display_type(const char *m)

@@ -79,9 +79,12 @@ void files_set_sink(file_sink_fn fn, void *ctx);
 /* Seed for fuids (deterministic with --seed). */
 void files_seed(uint64_t seed, bool seeded);
 
-/* Hashes computed (bits: 1 MD5, 2 SHA-1, 4 SHA-256) for payloads (executables, scripts,
- * archives, documents, installers, bodies of unknown type) and for display content
- * (images, audio, video, fonts, HTML, CSS).  Default 7 and 4 (--hashes auto). */
+/* Hashes computed for payloads (executables, scripts, archives, documents, installers,
+ * bodies of unknown type) and for display content (images, audio, video, fonts, HTML,
+ * CSS), as sets of these bits.  The defaults are --hashes auto. */
+enum { FILE_HASH_MD5 = 1, FILE_HASH_SHA1 = 2, FILE_HASH_SHA256 = 4, FILE_HASH_ALL = 7 };
+#define FILE_HASH_PAYLOAD_DEFAULT FILE_HASH_ALL
+#define FILE_HASH_DISPLAY_DEFAULT FILE_HASH_SHA256
 void files_set_hashes(unsigned payload, unsigned display);
 
 /* Begin a file.  `total` is the declared length (UINT64_MAX if unknown), `offset` the
