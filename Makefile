@@ -1,17 +1,18 @@
 # lolwire: top-level entry points.  CMake does the building; this file wires the steps.
 #
 #   make demo   install dependencies, build, run the sensor on the bundled capture
-#   make test   install dependencies, build (plain and ASan+UBSan), run every test
+#   make test   install dependencies, build (plain, ASan+UBSan, TSan), run every test
 #   make bench  run the benchmark (bench/README.md)
 
 BUILD      ?= build
 BUILD_SAN  ?= build-san
+BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 DEMO_PCAP  ?= pcaps/demo.pcap
 DEMO_LOGS  ?= logs-demo
 
-.PHONY: all deps build build-san build-fuzz fuzz demo test unit-tests corpus-tests bench clean format
+.PHONY: all deps build build-san build-tsan build-fuzz fuzz demo test unit-tests corpus-tests bench clean format
 
 all: build
 
@@ -26,6 +27,12 @@ build-san: deps
 	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DLOLWIRE_SANITIZE=ON \
 		-DLOLWIRE_WERROR=ON -DLOLWIRE_TESTS=ON $(CMAKE_ARGS) >/dev/null
 	@MAKEFLAGS= cmake --build $(BUILD_SAN) -j $(JOBS) -- --no-print-directory
+
+# ThreadSanitizer: the sensor alone (the threaded replay in make test runs it).
+build-tsan: deps
+	@cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DLOLWIRE_TSAN=ON \
+		-DLOLWIRE_WERROR=ON -DLOLWIRE_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+	@MAKEFLAGS= cmake --build $(BUILD_TSAN) -j $(JOBS) --target lolwire -- --no-print-directory
 
 build-fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DLOLWIRE_FUZZ=ON \
@@ -45,14 +52,14 @@ demo: build
 	@./$(BUILD)/lolwire -r $(DEMO_PCAP) -o $(DEMO_LOGS) --eve $(DEMO_LOGS)/eve.json
 	@bash scripts/demo-summary.sh $(DEMO_LOGS)
 
-test: build build-san
-	@bash tests/run.sh $(BUILD) $(BUILD_SAN)
+test: build build-san build-tsan
+	@bash tests/run.sh $(BUILD) $(BUILD_SAN) $(BUILD_TSAN)
 
 bench: build
 	@bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz logs $(DEMO_LOGS)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) build-fuzz logs $(DEMO_LOGS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,20 +1,25 @@
 /* lolwire.c: the sensor's entry point: parse options, wire the pipeline, run sources.
  *
- *   capture (files, dirs, live) -> decode -> flow table -> logs (conn, weird)
+ *   capture (files, dirs, live) -> worker(s): decode -> flow table -> dissectors ->
+ *   detection -> logs.  Workers: app/worker.h.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/options.h"
+#include "app/worker.h"
 #include "capture/capture.h"
 #include "core/stats.h"
+#include "core/util.h"
 #include "dissect/decode.h"
 #include "dissect/flow.h"
 #include "dissect/frag.h"
@@ -25,46 +30,27 @@
 #include "output/eve.h"
 #include "output/logs.h"
 
-static volatile sig_atomic_t stop_requested;
-static struct capture *volatile current_capture;
+/* Lock-free atomics are safe in a signal handler and read by every worker. */
+static atomic_int stop_requested;
+static struct capture *_Atomic current_capture; /* the main thread's live source */
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
-    capture_break(current_capture);
+    atomic_store(&stop_requested, 1);
+    capture_break(atomic_load(&current_capture));
 }
 
-struct sinks {
-    struct logs *logs;
-    struct detector *det;
-    struct hostctx *hctx;
-};
+static bool stopping(void)
+{
+    return atomic_load_explicit(&stop_requested, memory_order_relaxed) != 0;
+}
 
 static void on_hostev(void *ctx, const struct hostev *e)
 {
-    struct sinks *s = ctx;
-    logs_hostev(s->logs, e);
-    hostctx_add(s->hctx, e);
-}
-
-static void on_flow_end(void *ctx, struct flow *f)
-{
-    logs_conn(((struct sinks *)ctx)->logs, f);
-}
-
-static void on_http(void *ctx, const struct flow *f, const struct http_txn *t)
-{
-    struct sinks *s = ctx;
-    logs_http(s->logs, f, t);
-    detect_http(s->det, f, t);
-}
-
-static void on_tls(void *ctx, const struct flow *f, const struct tls_info *t)
-{
-    struct sinks *s = ctx;
-    logs_ssl(s->logs, f, t);
-    detect_tls(s->det, f, t);
+    struct worker_env *env = ctx;
+    logs_hostev(env->logs, e);
+    hostctx_add(env->hctx, e);
 }
 
 /* Built-in rules, then each --rules file; NULL (message printed) on an error. */
@@ -151,37 +137,45 @@ static bool prepare_logdir(const char *dir)
 }
 
 struct run {
-    struct decoder dec;
     const struct options *opt;
+    struct worker_env *env;
+    struct worker solo;               /* --threads 1: the main thread is the worker */
+    struct spread *spread;            /* --threads N: the reader feeds N worker threads */
     struct hostev_follow *follow[64]; /* --follow */
     int nfollow;
-    struct sinks *sinks;
     uint64_t since_poll;
     int64_t last_poll_ts;
     int failures; /* sources that could not be read completely */
     bool usage_error;
+    struct lw_stats each[WORKERS_MAX]; /* each worker's counters, once it stopped */
 };
 
-/* --follow: what the host event files gained. */
+/* --follow: what the host event files gained.  Workers notice the store's new generation
+ * (worker_hosts) and write follow-up notices for what waited. */
 static void poll_follow(struct run *r)
 {
     size_t got = 0;
     for (int i = 0; i < r->nfollow; i++)
-        got += hostev_follow_poll(r->follow[i], on_hostev, r->sinks);
-    if (got)
-        detector_retry(r->sinks->det);   /* follow-up notices for what waited */
+        got += hostev_follow_poll(r->follow[i], on_hostev, r->env);
+    if (got && r->spread)
+        spread_flush(r->spread);      /* the workers look at batch ends */
+    else if (got && r->solo.det)
+        worker_hosts(&r->solo);
     r->since_poll = 0;
 }
 
-/* Read one source to its end; returns false on a usage error (bad filter). */
+/* Read one source to its end. */
 static void run_capture(struct run *r, struct capture *c)
 {
     struct packet pkt;
-    current_capture = c;
-    while (!stop_requested) {
+    atomic_store(&current_capture, c);
+    while (!stopping()) {
         enum capture_status st = capture_next(c, &pkt);
         if (st == CAPTURE_PACKET) {
-            decode_packet(&r->dec, &pkt);
+            if (r->spread)
+                spread_packet(r->spread, &pkt);
+            else
+                decode_packet(&r->solo.dec, &pkt);
             /* a busy link never idles: read the host events every 4096 packets or
              * every second of packet time */
             if (r->nfollow && (++r->since_poll == 4096 || pkt.ts_us - r->last_poll_ts >= 1000000)) {
@@ -194,7 +188,7 @@ static void run_capture(struct run *r, struct capture *c)
             /* Live and quiet: let wall-clock time expire idle connections. */
             struct timeval tv;
             gettimeofday(&tv, NULL);
-            flow_advance_time(r->dec.flows, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+            flow_advance_time(r->solo.dec.flows, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
         } else if (st == CAPTURE_END) {
             break;
         } else {
@@ -208,7 +202,61 @@ static void run_capture(struct run *r, struct capture *c)
     uint64_t recv, drop;
     if (capture_stats(c, &recv, &drop))
         lw_stats.capture_drops += drop;
-    current_capture = NULL;
+    atomic_store(&current_capture, NULL);
+}
+
+/* Live with N workers: a socket each in one PACKET_FANOUT group, a thread each; the main
+ * thread reads the --follow files until a signal or until every worker has stopped. */
+static void run_live_workers(struct run *r, struct worker *w, int n)
+{
+    const struct options *o = r->opt;
+    char err[512];
+    uint16_t group = (uint16_t)(getpid() & 0xffff);
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        bool bad_filter;
+        w[i].stop = &stop_requested;
+        w[i].cap = capture_open_live(o->iface, o->filter, o->snaplen, &bad_filter, err,
+                                     sizeof(err));
+        uint64_t discarded = 0;
+        if (!w[i].cap || !capture_join_fanout(w[i].cap, group, &discarded, err, sizeof(err))) {
+            fprintf(stderr, "lolwire: %s\n", err);
+            if (w[i].cap ? false : bad_filter)
+                r->usage_error = true;
+            else
+                r->failures++;
+            break;
+        }
+        lw_stats.capture_fanout_discarded += discarded;
+        if (!worker_spawn(&w[i], r->env, i)) {
+            r->failures++;
+            break;
+        }
+        started++;
+    }
+    if (started == n && !o->quiet)
+        fprintf(stderr, "lolwire: capturing on %s with %d workers; logs in %s\n", o->iface, n,
+                o->logdir);
+    while (started == n && !stopping()) {
+        int done = 0;
+        for (int i = 0; i < n; i++)
+            done += atomic_load(&w[i].done);
+        if (done == n)
+            break;
+        if (r->nfollow)
+            poll_follow(r);
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&stop_requested, 1);
+    for (int i = 0; i < started; i++) {
+        capture_break(w[i].cap);
+        pthread_join(w[i].thread, NULL);
+        r->each[i] = w[i].stats;
+    }
+    for (int i = 0; i < n; i++)
+        if (w[i].cap)
+            capture_close(w[i].cap);
 }
 
 static void run_file(struct run *r, const char *path)
@@ -239,13 +287,21 @@ static void run_file(struct run *r, const char *path)
     capture_close(c);
 }
 
-static void print_summary(const struct options *o, int64_t wall_us)
+static void print_summary(const struct options *o, const struct lw_stats *each,
+                          int64_t wall_us)
 {
     fprintf(stderr,
             "lolwire: %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " connections (%" PRIu64
             " evicted), %" PRIu64 " weirds, %" PRIu64 " dropped; logs in %s (%.2fs)\n",
             lw_stats.packets, lw_stats.bytes, lw_stats.flows_logged, lw_stats.flows_evicted,
             lw_stats.weirds, lw_stats.capture_drops, o->logdir, (double)wall_us / 1e6);
+    if (o->verbose && o->threads > 1) {
+        /* how evenly the connections spread */
+        fprintf(stderr, "lolwire: packets per worker:");
+        for (int i = 0; i < o->threads; i++)
+            fprintf(stderr, " %" PRIu64, each[i].packets);
+        fprintf(stderr, "\n");
+    }
     if (o->verbose)
         stats_print(stderr, &lw_stats);
 }
@@ -269,7 +325,7 @@ int main(int argc, char **argv)
     case OPT_RUN:
         break;
     }
-    int64_t started = wall_now();
+    int64_t started_at = wall_now();
     struct ruleset *rules = load_rules(&opt);
     if (!rules) {
         options_free(&opt);
@@ -305,22 +361,7 @@ int main(int argc, char **argv)
     }
     struct hostctx *hctx = opt.nhost_events ? hostctx_new() : NULL;
     logs.hctx = hctx;
-    struct detect_config dc = {
-        .hostctx = hctx,
-        .host_wait = opt.follow ? opt.host_wait_us : 0,
-        .rules = rules,
-        .site = &opt.site,
-        .geo = geo,
-        .min_severity = (enum severity)opt.min_severity,
-    };
-    struct detector *det = detector_new(&dc);
-    if (!det) {
-        fprintf(stderr, "lolwire: out of memory\n");
-        return 1;
-    }
-    detector_add_sink(det, logs_notice, &logs);
     struct eve *eve = NULL;
-    int r_failures_hostev = 0;
     if (opt.eve) {
         eve = eve_open(opt.eve, err, sizeof(err));
         if (!eve) {
@@ -328,58 +369,52 @@ int main(int argc, char **argv)
             logs_close(&logs);
             return 1;
         }
-        detector_add_sink(det, eve_alert, eve);
     }
-    struct sinks sinks = {&logs, det, hctx};
+    /* uids derive from the connection under one seed for every worker (util.h) */
+    uint64_t uid_seed = opt.seed;
+    if (!opt.seeded) {
+        struct lw_rng rng;
+        rng_seed_random(&rng);
+        uid_seed = rng_next(&rng);
+    }
+    files_seed(uid_seed);
+    files_set_hashes(opt.hash_payload, opt.hash_display);
+    uint32_t max_flows = (opt.max_flows ? opt.max_flows : FLOW_MAX_DEFAULT) / (uint32_t)opt.threads;
+    struct worker_env env = {
+        .logs = &logs,
+        .eve = eve,
+        .hctx = hctx,
+        .dc = {
+            .hostctx = hctx,
+            .host_wait = opt.follow ? opt.host_wait_us : 0,
+            .rules = rules,
+            .site = &opt.site,
+            .geo = geo,
+            .min_severity = (enum severity)opt.min_severity,
+        },
+        .uid_seed = uid_seed,
+        .max_flows = max_flows < 16 ? 16 : max_flows,
+        .keep_duplicates = opt.keep_duplicates,
+        .community_id_seed = opt.community_id_seed,
+    };
+    struct run r = {.opt = &opt, .env = &env};
+
     /* Host events first: a replay's host logs are complete before its traffic.  With
      * --follow the files stay open and are read again as they grow. */
-    struct hostev_follow *follow[64];
-    int nfollow = 0;
     for (int i = 0; i < opt.nhost_events; i++) {
         bool ok;
         if (opt.follow) {
-            follow[nfollow] = hostev_follow_open(opt.host_events[i], err, sizeof(err));
-            ok = follow[nfollow] != NULL;
+            r.follow[r.nfollow] = hostev_follow_open(opt.host_events[i], err, sizeof(err));
+            ok = r.follow[r.nfollow] != NULL;
             if (ok)
-                hostev_follow_poll(follow[nfollow++], on_hostev, &sinks);
+                hostev_follow_poll(r.follow[r.nfollow++], on_hostev, &env);
         } else {
-            ok = hostev_read_path(opt.host_events[i], on_hostev, &sinks, err, sizeof(err));
+            ok = hostev_read_path(opt.host_events[i], on_hostev, &env, err, sizeof(err));
         }
         if (!ok) {
             fprintf(stderr, "lolwire: host events: %s\n", err);
-            r_failures_hostev++;
+            r.failures++;
         }
-    }
-    weird_set_sink(logs_weird, &logs);
-    http_set_sink(on_http, &sinks);
-    files_set_sink(logs_file, &logs);
-    tls_set_sink(on_tls, &sinks);
-    classify_set_quic_sink(logs_quic, &logs);
-    if (!classify_init()) {
-        logs_close(&logs);
-        options_free(&opt);
-        return 1;
-    }
-    files_seed(opt.seed, opt.seeded);
-    files_set_hashes(opt.hash_payload, opt.hash_display);
-
-    struct flow_config fc = {
-        .max_flows = opt.max_flows,
-        .keep_duplicates = opt.keep_duplicates,
-        .seed = opt.seed,
-        .seeded = opt.seeded,
-        .community_id_seed = opt.community_id_seed,
-        .on_end = on_flow_end,
-        .ctx = &sinks,
-    };
-    struct run r = {.opt = &opt, .failures = r_failures_hostev, .sinks = &sinks,
-                    .nfollow = nfollow};
-    memcpy(r.follow, follow, sizeof(follow[0]) * (size_t)nfollow);
-    r.dec.flows = flow_table_new(&fc);
-    r.dec.frags = frag_table_new();
-    if (!r.dec.flows || !r.dec.frags) {
-        fprintf(stderr, "lolwire: out of memory for the flow table (try --max-flows)\n");
-        return 1;
     }
 
     struct sigaction sa;
@@ -389,7 +424,26 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (opt.iface) {
+    struct worker *live_workers = NULL;
+    bool started;
+    if (opt.threads > 1 && opt.iface) {
+        live_workers = calloc((size_t)opt.threads, sizeof(*live_workers));
+        started = live_workers != NULL;
+    } else if (opt.threads > 1) {
+        r.spread = spread_start(&env, opt.threads);
+        started = r.spread != NULL;
+    } else {
+        started = worker_attach(&r.solo, &env, 0);
+    }
+    if (!started) {
+        logs_close(&logs);
+        return 1;
+    }
+
+    if (live_workers) {
+        run_live_workers(&r, live_workers, opt.threads);
+        free(live_workers);
+    } else if (opt.iface) {
         bool bad_filter;
         struct capture *c =
             capture_open_live(opt.iface, opt.filter, opt.snaplen, &bad_filter, err, sizeof(err));
@@ -406,9 +460,9 @@ int main(int argc, char **argv)
             capture_close(c);
         }
     }
-    for (int i = 0; i < opt.nfiles && !stop_requested && !r.usage_error; i++)
+    for (int i = 0; i < opt.nfiles && !stopping() && !r.usage_error; i++)
         run_file(&r, opt.files[i]);
-    for (int i = 0; i < opt.ndirs && !stop_requested && !r.usage_error; i++) {
+    for (int i = 0; i < opt.ndirs && !stopping() && !r.usage_error; i++) {
         char **paths, *skipped;
         long n = capture_list_dir(opt.dirs[i], &paths, &skipped, err, sizeof(err));
         if (n < 0) {
@@ -423,34 +477,32 @@ int main(int argc, char **argv)
         }
         if (n == 0)
             fprintf(stderr, "lolwire: no pcap or pcapng files under %s\n", opt.dirs[i]);
-        for (long j = 0; j < n && !stop_requested && !r.usage_error; j++)
+        for (long j = 0; j < n && !stopping() && !r.usage_error; j++)
             run_file(&r, paths[j]);
         capture_free_list(paths, n);
     }
 
     if (r.nfollow)
         poll_follow(&r);          /* what arrived while the last packets were read */
-    flow_flush(r.dec.flows);
+    if (r.spread) {
+        spread_stop(r.spread, r.each);
+    } else if (!live_workers) {
+        worker_detach(&r.solo);
+        r.each[0] = r.solo.stats;
+    }
+    for (int i = 0; i < opt.threads; i++)
+        stats_add(&lw_stats, &r.each[i]);
     for (int i = 0; i < r.nfollow; i++)
         hostev_follow_close(r.follow[i]);
-    flow_table_free(r.dec.flows);
-    frag_table_free(r.dec.frags);
-    weird_set_sink(NULL, NULL);
-    http_set_sink(NULL, NULL);
-    files_set_sink(NULL, NULL);
-    tls_set_sink(NULL, NULL);
-    classify_set_quic_sink(NULL, NULL);
-    classify_shutdown();
     bool logs_ok = logs_close(&logs);
     if (!eve_close(eve))
         logs_ok = false;
-    detector_free(det);
     hostctx_free(hctx);
     geo_close(geo);
     ruleset_free(rules);
 
     if (!opt.quiet)
-        print_summary(&opt, wall_now() - started);
+        print_summary(&opt, r.each, wall_now() - started_at);
     options_free(&opt);
     if (r.usage_error)
         return 2;

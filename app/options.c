@@ -53,7 +53,10 @@ static void usage(FILE *out)
             "\n"
             "Tuning:\n"
             "  --local-nets CIDR[,..]  the site's networks (fills local_orig/local_resp)\n"
-            "  --max-flows N           connections tracked at once (default %u)\n"
+            "  --threads N             worker threads, each with its own connections (default\n"
+            "                          1); live: one socket per worker in a PACKET_FANOUT group\n"
+            "  --max-flows N           connections tracked at once, shared out among the\n"
+            "                          workers (default %u)\n"
             "  --hashes POLICY         auto (default: MD5, SHA-1, SHA-256 of payloads, SHA-256\n"
             "                          of images, media, fonts, HTML, CSS), all, none, or a list\n"
             "                          of md5,sha1,sha256 for every body\n"
@@ -89,7 +92,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 enum {
     OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS, OPT_RULES,
     OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP, OPT_HOST_EVENTS, OPT_FOLLOW, OPT_HOST_WAIT,
-    OPT_KEEP_DUPS, OPT_HASHES
+    OPT_KEEP_DUPS, OPT_HASHES, OPT_THREADS
 };
 
 /* --hashes: "auto" (every hash for payloads, SHA-256 for display content), "all",
@@ -134,6 +137,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         {"community-id-seed", required_argument, NULL, OPT_CID_SEED},
         {"local-nets", required_argument, NULL, OPT_LOCAL_NETS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"keep-duplicates", no_argument, NULL, OPT_KEEP_DUPS},
         {"hashes", required_argument, NULL, OPT_HASHES},
         {"rules", required_argument, NULL, OPT_RULES},
@@ -157,6 +161,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
     o->snaplen = 262144;
     o->min_severity = SEV_LOW;
     o->host_wait_us = 300LL * 1000000;
+    o->threads = 1;
     o->hash_payload = FILE_HASH_PAYLOAD_DEFAULT;
     o->hash_display = FILE_HASH_DISPLAY_DEFAULT;
     opterr = 0;
@@ -229,6 +234,14 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
             break;
         case OPT_KEEP_DUPS:
             o->keep_duplicates = true;
+            break;
+        case OPT_THREADS:
+            if (!parse_u64(optarg, WORKERS_MAX, &v) || v < 1) {
+                fprintf(stderr, "lolwire: --threads wants 1 to %d, not '%s'\n", WORKERS_MAX,
+                        optarg);
+                return OPT_USAGE_ERROR;
+            }
+            o->threads = (int)v;
             break;
         case OPT_MAX_FLOWS:
             if (!parse_u64(optarg, 1u << 26, &v) || v < 16) {

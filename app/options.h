@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "detect/site.h"
 
 #define OPT_MAX_FILES 1024
@@ -22,6 +23,8 @@ struct options {
     uint64_t seed;
     uint16_t community_id_seed;
     uint32_t max_flows;
+    int threads;                      /* --threads: worker threads (1: one thread reads
+                                       * and decodes) */
     bool keep_duplicates;
     unsigned hash_payload, hash_display; /* --hashes: bits 1 MD5, 2 SHA-1, 4 SHA-256 */
     int snaplen;

@@ -5,6 +5,8 @@
 #include "core/config.h"
 
 #include <dirent.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -191,6 +193,28 @@ static struct capture *finish_open(struct capture *c, const char *bpf, bool *bad
         return NULL;
     }
     return c;
+}
+
+static void discard_one(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    (void)h, (void)bytes;
+    (*(uint64_t *)(void *)user)++;
+}
+
+bool capture_join_fanout(struct capture *c, uint16_t group, uint64_t *discarded, char *err,
+                         size_t errlen)
+{
+    *discarded = 0;
+    int fd = c->live ? pcap_fileno(c->pcap) : -1;
+    int arg = group | (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+    if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
+        snprintf(err, errlen, "cannot join PACKET_FANOUT group %u on '%s': %s", group, c->name,
+                 fd < 0 ? "not a live socket" : strerror(errno));
+        return false;
+    }
+    while (pcap_dispatch(c->pcap, -1, discard_one, (u_char *)(void *)discarded) > 0)
+        ;
+    return true;
 }
 
 enum capture_status capture_next(struct capture *c, struct packet *pkt)

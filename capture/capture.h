@@ -38,6 +38,14 @@ struct capture *capture_open_file(const char *path, const char *bpf, bool *bad_f
 struct capture *capture_open_live(const char *iface, const char *bpf, int snaplen,
                                   bool *bad_filter, char *err, size_t errlen);
 
+/* Live only: join the socket to PACKET_FANOUT group `group` (hash mode, fragments
+ * reassembled for the hash), so that the group's sockets share the interface's packets
+ * one connection each, as Suricata, Zeek's af_packet plugin and Arkime do.  What the
+ * socket queued before it joined was also delivered to the group: it is read and
+ * dropped; `*discarded` tells how many.  False with a message in `err`. */
+bool capture_join_fanout(struct capture *c, uint16_t group, uint64_t *discarded, char *err,
+                         size_t errlen);
+
 /* Read the next packet. */
 enum capture_status capture_next(struct capture *c, struct packet *pkt);
 

@@ -17,6 +17,16 @@
 /* Capture files are read through a stdio buffer of this size (one read(2) per buffer). */
 #define CAPTURE_READ_BUFFER (1u << 20)
 
+/* Workers (app/worker.c): at most WORKERS_MAX threads; the reader hands each a ring of
+ * SPREAD_RING_BATCHES batches of up to SPREAD_BATCH_PACKETS packets or SPREAD_BATCH_BYTES
+ * bytes (4.5 MiB a worker), and every worker hears the time once per SPREAD_TICK_USEC of
+ * packet time. */
+#define WORKERS_MAX 64
+#define SPREAD_RING_BATCHES 8
+#define SPREAD_BATCH_PACKETS 512
+#define SPREAD_BATCH_BYTES (512u << 10)
+#define SPREAD_TICK_USEC 1000000
+
 /* SPAN duplicates: a session mirroring both the ingress and the egress port shows every
  * frame twice.  A packet identical to one of the connection's last FLOW_DUP_SLOTS
  * packets (TTL and IP checksum aside: a routed copy differs there) within

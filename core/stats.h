@@ -83,7 +83,8 @@
     X(weirds, "protocol anomalies (weird.log)")                                                \
     X(weirds_suppressed, "weirds counted but not logged (duplicates or sampling)")             \
     X(capture_drops, "packets dropped by the kernel or interface (live capture)")             \
-    X(capture_errors, "capture files that could not be read completely")
+    X(capture_errors, "capture files that could not be read completely")                     \
+    X(capture_fanout_discarded, "live packets a worker's socket queued before it joined the fanout group (the group had them)")
 
 struct lw_stats {
 #define LW_STATS_FIELD(name, desc) uint64_t name;
@@ -91,9 +92,13 @@ struct lw_stats {
 #undef LW_STATS_FIELD
 };
 
-/* The process-wide counters.  The pipeline runs in one thread today; when workers
- * arrive each gets its own struct and they are summed at exit. */
-extern struct lw_stats lw_stats;
+/* The counters of the calling thread.  Each worker (app/worker.c) counts in its own
+ * copy, without a lock or an atomic on the packet path, and hands it over when it stops;
+ * the reader thread counts what it reads.  stats_add() sums them for the summary. */
+extern _Thread_local struct lw_stats lw_stats;
+
+/* sum += s, counter by counter. */
+void stats_add(struct lw_stats *sum, const struct lw_stats *s);
 
 /* Print every non-zero counter as "name value  # description" lines. */
 void stats_print(FILE *out, const struct lw_stats *s);

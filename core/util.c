@@ -59,10 +59,10 @@ static size_t base62_append(uint64_t v, char *out)
     return n;
 }
 
-size_t uid_make(struct lw_rng *r, char prefix, char *out)
+size_t uid_derive(uint64_t seed, char prefix, const void *data, size_t len, char *out)
 {
-    uint64_t hi = rng_next(r) >> 32; /* 32 bits */
-    uint64_t lo = rng_next(r);       /* 64 bits */
+    uint64_t hi = hash_bytes(data, len, seed) >> 32;                       /* 32 bits */
+    uint64_t lo = hash_bytes(data, len, seed ^ 0x5bd1e9955bd1e995ULL);      /* 64 bits */
     size_t n = 0;
     out[n++] = prefix;
     n += base62_append(hi, out + n);

@@ -20,9 +20,15 @@ void rng_seed_random(struct lw_rng *r);
 uint64_t rng_next(struct lw_rng *r);
 
 /* Zeek-style unique id: `prefix` ('C' for connections, 'F' for files) followed by the
- * base62 digits of 96 random bits (32 + 64), least significant digit first, no padding,
- * as Zeek's UID.cc writes them.  `out` holds at least 24 bytes.  Returns the length. */
-size_t uid_make(struct lw_rng *r, char prefix, char *out);
+ * base62 digits of 96 bits (32 + 64), least significant digit first, no padding, as
+ * Zeek's UID.cc writes them.  `out` holds at least 24 bytes.  Returns the length.
+ *
+ * Zeek draws the bits at random; lolwire derives them from `len` bytes that identify the
+ * object (a connection's key, first packet time and first header; a file's connection
+ * and ordinal) under `seed` (random per run, or --seed).  The same input gives the same
+ * id whichever worker thread sees it, so logs do not depend on the number of workers;
+ * without the seed nobody can predict or forge one. */
+size_t uid_derive(uint64_t seed, char prefix, const void *data, size_t len, char *out);
 
 /* Seeded 64-bit hash of a byte string (for hash tables; not cryptographic but mixes
  * every input bit so that crafted keys cannot predict buckets without the seed). */

@@ -3,6 +3,8 @@
 #include "detect/hostctx.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +134,11 @@ struct flowattr {
 static void flowattr_free(struct flowattr *fa);
 
 struct hostctx {
+    /* The reader thread adds (--follow) while workers ask: every public function holds
+     * the lock.  Attributions hand out their own copies, so a caller reads them after
+     * the lock is released; only the connection's worker forgets them. */
+    pthread_mutex_t lock;
+    _Atomic uint64_t added;     /* events added, for hostctx_generation() */
     struct hostev *ev;
     uint32_t n, cap;
     uint32_t max;               /* events kept (HOSTCTX_MAX_EVENTS) */
@@ -162,8 +169,10 @@ struct hostctx {
 struct hostctx *hostctx_new_capped(uint32_t max_events)
 {
     struct hostctx *h = calloc(1, sizeof(struct hostctx));
-    if (h)
+    if (h) {
         h->max = max_events ? max_events : 1;
+        pthread_mutex_init(&h->lock, NULL);
+    }
     return h;
 }
 
@@ -192,9 +201,19 @@ void hostctx_free(struct hostctx *h)
     free(h);
 }
 
-size_t hostctx_events(const struct hostctx *h)
+size_t hostctx_events(struct hostctx *h)
 {
-    return h ? h->n : 0;
+    if (!h)
+        return 0;
+    pthread_mutex_lock(&h->lock);
+    size_t n = h->n;
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
+uint64_t hostctx_generation(struct hostctx *h)
+{
+    return h ? atomic_load_explicit(&h->added, memory_order_acquire) : 0;
 }
 
 static void tuple_key(char *out, size_t n, uint8_t proto, const struct lw_addr *s,
@@ -329,9 +348,8 @@ static void index_event(struct hostctx *h, uint32_t idx, bool add)
 #undef PUT
 }
 
-void hostctx_add(void *ctx, const struct hostev *e)
+static void add_locked(struct hostctx *h, const struct hostev *e)
 {
-    struct hostctx *h = ctx;
     if (e->kind == HEV_OTHER || (e->kind == HEV_NETCONN && (!e->has_tuple || !e->initiated)))
         return;
     uint32_t idx;
@@ -570,11 +588,20 @@ static void http_url(char *out, size_t n, const struct flow *f, const struct htt
     url_norm(out, n, raw, strlen(raw));
 }
 
-const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow *f,
-                                            const struct http_txn *t,
-                                            const struct tls_info *tls)
+void hostctx_add(void *ctx, const struct hostev *e)
 {
-    if (!h || h->n == 0)
+    struct hostctx *h = ctx;
+    pthread_mutex_lock(&h->lock);
+    add_locked(h, e);
+    pthread_mutex_unlock(&h->lock);
+    atomic_fetch_add_explicit(&h->added, 1, memory_order_release);
+}
+
+static const struct attribution *attribute_locked(struct hostctx *h, const struct flow *f,
+                                                  const struct http_txn *t,
+                                                  const struct tls_info *tls)
+{
+    if (h->n == 0)
         return NULL;
     expire(h, f->last_ts > f->first_ts ? f->last_ts : f->first_ts);
     bool fresh;
@@ -665,15 +692,29 @@ const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow
     return fa->found ? &fa->a : NULL;
 }
 
+const struct attribution *hostctx_attribute(struct hostctx *h, const struct flow *f,
+                                            const struct http_txn *t,
+                                            const struct tls_info *tls)
+{
+    if (!h)
+        return NULL;
+    pthread_mutex_lock(&h->lock);
+    const struct attribution *a = attribute_locked(h, f, t, tls);
+    pthread_mutex_unlock(&h->lock);
+    return a;
+}
+
 void hostctx_forget(struct hostctx *h, const struct flow *f)
 {
-    if (!h || !h->nfa)
+    if (!h)
         return;
-    uint32_t i = smap_get(&h->flows, f->uid);
-    if (i == NONE || i >= h->nfa || !h->fa[i])
-        return;
-    flowattr_free(h->fa[i]);
-    h->fa[i] = NULL;
-    h->free_slots[h->nfree++] = i;
-    smap_del(&h->flows, f->uid);
+    pthread_mutex_lock(&h->lock);
+    uint32_t i = h->nfa ? smap_get(&h->flows, f->uid) : NONE;
+    if (i != NONE && i < h->nfa && h->fa[i]) {
+        flowattr_free(h->fa[i]);
+        h->fa[i] = NULL;
+        h->free_slots[h->nfree++] = i;
+        smap_del(&h->flows, f->uid);
+    }
+    pthread_mutex_unlock(&h->lock);
 }

@@ -16,6 +16,9 @@
  * until the connection is logged, so its logs agree.  While nothing is found, each later
  * question (a later transaction, the connection's end) tries again if host events have
  * arrived since (--follow).
+ *
+ * One store serves every worker thread; its functions lock it (the reader thread adds
+ * events while workers ask).
  */
 #ifndef LW_DETECT_HOSTCTX_H
 #define LW_DETECT_HOSTCTX_H
@@ -58,7 +61,9 @@ void hostctx_free(struct hostctx *h);
 
 /* Add one host event (a hostev_sink_fn; ctx is the hostctx). */
 void hostctx_add(void *ctx, const struct hostev *e);
-size_t hostctx_events(const struct hostctx *h);
+size_t hostctx_events(struct hostctx *h);
+/* Changes when events are added: a worker that sees it move retries what waited. */
+uint64_t hostctx_generation(struct hostctx *h);
 
 /* The process behind the connection, using the HTTP transaction or the TLS hello when
  * given (either may be NULL).  NULL when nothing ties it to a process. */

@@ -1,6 +1,7 @@
 /* classify.c: nDPI on every connection until it has decided (see classify.h). */
 #include "dissect/classify.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,10 @@
 #include "core/stats.h"
 #include "dissect/flow.h"
 
-static struct ndpi_detection_module_struct *ndpi;
-static u_int32_t flow_size;
-static quic_sink_fn quic_sink;
-static void *quic_ctx;
+static _Thread_local struct ndpi_detection_module_struct *ndpi;
+static _Thread_local u_int32_t flow_size;
+static _Thread_local quic_sink_fn quic_sink;
+static _Thread_local void *quic_ctx;
 
 void classify_set_quic_sink(quic_sink_fn fn, void *ctx)
 {
@@ -22,27 +23,36 @@ void classify_set_quic_sink(quic_sink_fn fn, void *ctx)
     quic_ctx = ctx;
 }
 
+/* nDPI's set-up and tear-down are not documented as thread-safe: one at a time. */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
 bool classify_init(void)
 {
     if (ndpi)
         return true;
+    pthread_mutex_lock(&init_lock);
     ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+    pthread_mutex_unlock(&init_lock);
     if (!ndpi) {
         fprintf(stderr, "lolwire: nDPI could not be initialised\n");
         return false;
     }
     NDPI_PROTOCOL_BITMASK all;
     NDPI_BITMASK_SET_ALL(all);
+    pthread_mutex_lock(&init_lock);
     ndpi_set_protocol_detection_bitmask2(ndpi, &all);
     ndpi_finalize_initialization(ndpi);
+    pthread_mutex_unlock(&init_lock);
     flow_size = ndpi_detection_get_sizeof_ndpi_flow_struct();
     return true;
 }
 
 void classify_shutdown(void)
 {
+    pthread_mutex_lock(&init_lock);
     if (ndpi)
         ndpi_exit_detection_module(ndpi);
+    pthread_mutex_unlock(&init_lock);
     ndpi = NULL;
 }
 

@@ -30,9 +30,11 @@ struct classify_result {
 };
 
 typedef void (*quic_sink_fn)(void *ctx, const struct flow *f);
+/* The calling thread's QUIC sink (each worker sets its own). */
 void classify_set_quic_sink(quic_sink_fn fn, void *ctx);
 
-/* Set up the detection module; false (with a message) if nDPI cannot start. */
+/* Set up the calling thread's detection module (each worker has its own); false (with a
+ * message) if nDPI cannot start. */
 bool classify_init(void);
 void classify_shutdown(void);
 

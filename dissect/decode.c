@@ -16,6 +16,8 @@
 #include "core/config.h"
 #include "core/cursor.h"
 #include "core/stats.h"
+#include "core/util.h"
+#include "dissect/conn.h"
 #include "dissect/flow.h"
 #include "dissect/frag.h"
 #include "dissect/weird.h"
@@ -27,6 +29,8 @@ struct dstate {
     uint16_t vlan, inner_vlan;
     int depth;             /* tunnel nesting */
     struct flow *tunnel;   /* innermost enclosing tunnel connection */
+    bool spread;           /* decode_spread_hash(): stop at the first IP header */
+    uint64_t spread_hash;  /* its address pair, hashed both ways alike (0: no IP) */
 };
 
 static void decode_ether(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen);
@@ -41,10 +45,24 @@ static inline uint32_t min_u32(uint32_t a, uint32_t b)
     return a < b ? a : b;
 }
 
+/* Link layers are also walked by the reader thread to spread packets over the workers
+ * (decode_spread_hash): that walk counts and reports nothing, the worker's does. */
+#define LINK_COUNT(s, name)                                                                    \
+    do {                                                                                       \
+        if (!(s)->spread)                                                                      \
+            lw_stats.name++;                                                                   \
+    } while (0)
+
+static void link_weird(struct dstate *s, const char *name, const char *addl, const char *source)
+{
+    if (!s->spread)
+        weird_report(s->ts, s->tunnel, name, addl, source);
+}
+
 static void truncated(struct dstate *s, const char *name)
 {
-    lw_stats.pkts_truncated++;
-    weird_report(s->ts, s->tunnel, name, NULL, NULL);
+    LINK_COUNT(s, pkts_truncated);
+    link_weird(s, name, NULL, NULL);
 }
 
 /* ---- link layers -------------------------------------------------------------------- */
@@ -99,7 +117,7 @@ static void decode_llc(struct dstate *s, const uint8_t *p, uint32_t caplen, uint
         decode_ethertype(s, type, p + 8, caplen - 8, wirelen >= 8 ? wirelen - 8 : 0);
         return;
     }
-    lw_stats.pkts_non_ip++; /* STP, NetBIOS, IPX... */
+    LINK_COUNT(s, pkts_non_ip); /* STP, NetBIOS, IPX... */
 }
 
 static void decode_mpls(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
@@ -125,14 +143,14 @@ static void decode_mpls(struct dstate *s, const uint8_t *p, uint32_t caplen, uin
                 /* Pseudowire control word, then an Ethernet frame (RFC 4448). */
                 decode_ether(s, c.p + 4, caplen - off - 4, wirelen > off + 4 ? wirelen - off - 4 : 0);
             } else {
-                lw_stats.pkts_ethertype_unknown++;
-                weird_report(s->ts, s->tunnel, "unknown_MPLS_payload", NULL, "MPLS");
+                LINK_COUNT(s, pkts_ethertype_unknown);
+                link_weird(s, "unknown_MPLS_payload", NULL, "MPLS");
             }
             return;
         }
     }
-    lw_stats.pkts_ethertype_unknown++;
-    weird_report(s->ts, s->tunnel, "too_many_MPLS_labels", NULL, "MPLS");
+    LINK_COUNT(s, pkts_ethertype_unknown);
+    link_weird(s, "too_many_MPLS_labels", NULL, "MPLS");
 }
 
 /* PPP protocol numbers to the IP versions we decode. */
@@ -142,7 +160,7 @@ static void decode_ppp_proto(struct dstate *s, uint16_t proto, const uint8_t *p,
     if (proto == 0x0021 || proto == 0x0057)
         decode_ip(s, p, caplen, wirelen);
     else
-        lw_stats.pkts_non_ip++; /* LCP, IPCP, CHAP... */
+        LINK_COUNT(s, pkts_non_ip); /* LCP, IPCP, CHAP... */
 }
 
 /* PPP in HDLC-like framing (RFC 1662): optional FF 03, then a 1- or 2-byte protocol. */
@@ -237,15 +255,15 @@ static void decode_ethertype(struct dstate *s, uint16_t type, const uint8_t *p, 
             return;
         case ETH_ARP:
         case ETH_PPPOE_DISC:
-            lw_stats.pkts_non_ip++;
+            LINK_COUNT(s, pkts_non_ip);
             return;
         default:
-            lw_stats.pkts_ethertype_unknown++;
+            LINK_COUNT(s, pkts_ethertype_unknown);
             return;
         }
     }
-    lw_stats.pkts_ethertype_unknown++;
-    weird_report(s->ts, s->tunnel, "too_many_VLAN_tags", NULL, NULL);
+    LINK_COUNT(s, pkts_ethertype_unknown);
+    link_weird(s, "too_many_VLAN_tags", NULL, NULL);
 }
 
 /* 802.11 data frames: skip the MAC header (and QoS/HT fields), then LLC/SNAP. */
@@ -259,11 +277,11 @@ static void decode_80211(struct dstate *s, const uint8_t *p, uint32_t caplen, ui
     }
     unsigned ftype = (fc >> 2) & 3, subtype = (fc >> 4) & 0xf;
     if (ftype != 2) { /* management or control */
-        lw_stats.pkts_non_ip++;
+        LINK_COUNT(s, pkts_non_ip);
         return;
     }
     if (subtype & 0x4) { /* null data: no body */
-        lw_stats.pkts_non_ip++;
+        LINK_COUNT(s, pkts_non_ip);
         return;
     }
     bool to_ds = fc & 0x0100, from_ds = fc & 0x0200, protected_frame = fc & 0x4000;
@@ -276,7 +294,7 @@ static void decode_80211(struct dstate *s, const uint8_t *p, uint32_t caplen, ui
             hdr += 4;
     }
     if (protected_frame) { /* encrypted: nothing to see */
-        lw_stats.pkts_non_ip++;
+        LINK_COUNT(s, pkts_non_ip);
         return;
     }
     if (caplen < hdr) {
@@ -322,7 +340,7 @@ static void decode_nflog(struct dstate *s, const uint8_t *p, uint32_t caplen)
         uint32_t padded = (tlen + 3u) & ~3u;
         cur_skip(&c, padded - 4);
     }
-    lw_stats.pkts_non_ip++;
+    LINK_COUNT(s, pkts_non_ip);
 }
 
 /* BSD loopback: a 4-byte address family, host order for DLT_NULL, network for LOOP. */
@@ -342,7 +360,7 @@ static void decode_null(struct dstate *s, const uint8_t *p, uint32_t caplen, uin
         decode_ip(s, p + 4, caplen - 4, wirelen >= 4 ? wirelen - 4 : 0);
         return;
     default:
-        lw_stats.pkts_non_ip++;
+        LINK_COUNT(s, pkts_non_ip);
     }
 }
 
@@ -359,65 +377,77 @@ bool decode_linktype_supported(int linktype)
     }
 }
 
-void decode_packet(struct decoder *d, const struct packet *pkt)
+/* The link layer of a frame, down to decode_ip(). */
+static void decode_link(struct dstate *s, const struct packet *pkt)
 {
-    struct dstate s = {.d = d, .ts = pkt->ts_us};
     const uint8_t *p = pkt->data;
     uint32_t cap = pkt->caplen, wire = pkt->wirelen < cap ? cap : pkt->wirelen;
 
-    lw_stats.packets++;
-    lw_stats.bytes += pkt->wirelen;
-    flow_advance_time(d->flows, pkt->ts_us);
-    frag_expire(d->frags, pkt->ts_us);
-
     switch (pkt->linktype) {
     case LT_ETHERNET:
-        decode_ether(&s, p, cap, wire);
+        decode_ether(s, p, cap, wire);
         break;
     case LT_RAW:
     case LT_RAW_DLT:
     case LT_RAW_DLT_OPENBSD:
     case LT_IPV4:
     case LT_IPV6:
-        decode_ip(&s, p, cap, wire);
+        decode_ip(s, p, cap, wire);
         break;
     case LT_NULL:
-        decode_null(&s, p, cap, wire, false);
+        decode_null(s, p, cap, wire, false);
         break;
     case LT_LOOP:
-        decode_null(&s, p, cap, wire, true);
+        decode_null(s, p, cap, wire, true);
         break;
     case LT_LINUX_SLL:
         if (cap < 16) {
-            truncated(&s, "truncated_link_header");
+            truncated(s, "truncated_link_header");
             break;
         }
-        decode_ethertype(&s, load_be16(p + 14), p + 16, cap - 16, wire - 16);
+        decode_ethertype(s, load_be16(p + 14), p + 16, cap - 16, wire - 16);
         break;
     case LT_LINUX_SLL2:
         if (cap < 20) {
-            truncated(&s, "truncated_link_header");
+            truncated(s, "truncated_link_header");
             break;
         }
-        decode_ethertype(&s, load_be16(p), p + 20, cap - 20, wire - 20);
+        decode_ethertype(s, load_be16(p), p + 20, cap - 20, wire - 20);
         break;
     case LT_IEEE802_11:
-        decode_80211(&s, p, cap, wire);
+        decode_80211(s, p, cap, wire);
         break;
     case LT_IEEE802_11_RADIOTAP:
-        decode_radiotap(&s, p, cap, wire);
+        decode_radiotap(s, p, cap, wire);
         break;
     case LT_NFLOG:
-        decode_nflog(&s, p, cap);
+        decode_nflog(s, p, cap);
         break;
     case LT_PPP:
     case LT_PPP_SERIAL:
-        decode_ppp(&s, p, cap, wire);
+        decode_ppp(s, p, cap, wire);
         break;
     default:
-        lw_stats.pkts_linktype_unknown++;
+        LINK_COUNT(s, pkts_linktype_unknown);
         break;
     }
+}
+
+void decode_packet(struct decoder *d, const struct packet *pkt)
+{
+    struct dstate s = {.d = d, .ts = pkt->ts_us};
+    lw_stats.packets++;
+    lw_stats.bytes += pkt->wirelen;
+    flow_advance_time(d->flows, pkt->ts_us);
+    frag_expire(d->frags, pkt->ts_us);
+    decode_link(&s, pkt);
+}
+
+uint64_t decode_spread_hash(const struct packet *pkt)
+{
+    struct dstate s = {.spread = true, .ts = pkt->ts_us};
+    decode_link(&s, pkt);
+    return s.spread_hash;
 }
 
 /* ---- IP ----------------------------------------------------------------------------- */
@@ -645,10 +675,31 @@ static void decode_ipv6(struct dstate *s, const uint8_t *p, uint32_t caplen, uin
     deliver_l4(s, 6, p + 8, p + 24, nh, total, p + off, total - off, cap - off, p);
 }
 
+/* The outermost address pair, the same both ways (decode_spread_hash). */
+static void spread_ip(struct dstate *s, const uint8_t *p, uint32_t caplen)
+{
+    uint32_t alen = (p[0] >> 4) == 6 ? 16 : 4, off = alen == 16 ? 8 : 12;
+    if ((p[0] >> 4 != 4 && p[0] >> 4 != 6) || caplen < off + 2 * alen)
+        return; /* the worker that gets it (the first) reports what is wrong */
+    const uint8_t *a = p + off, *b = a + alen;
+    if (memcmp(a, b, alen) > 0) {
+        const uint8_t *t = a;
+        a = b, b = t;
+    }
+    uint8_t pair[32];
+    memcpy(pair, a, alen);
+    memcpy(pair + alen, b, alen);
+    s->spread_hash = hash_bytes(pair, 2 * alen, 0x9e3779b97f4a7c15ULL) | 1;
+}
+
 static void decode_ip(struct dstate *s, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
 {
     if (caplen < 1) {
         truncated(s, "truncated_IP");
+        return;
+    }
+    if (s->spread) {
+        spread_ip(s, p, caplen);
         return;
     }
     switch (p[0] >> 4) {
@@ -882,7 +933,7 @@ static void udp_tunnel(struct dstate *s, struct flow *f, const struct l4pkt *l, 
         struct l4pkt g = *l;
         g.proto = 47;
         g.sport = g.dport = 0;
-        struct flow *tf = flow_packet(s->d->flows, &g, NULL);
+        struct flow *tf = conn_packet(s->d->flows, &g, NULL);
         if (tf)
             tunnel_enter(s, tf, INNER_GRE, p, len);
         return;
@@ -950,7 +1001,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
              * but the segment cannot be analysed. */
             lw_stats.pkts_l4_bad++;
             l->header_only = true;
-            weird_report(s->ts, flow_packet(s->d->flows, l, NULL), "truncated_header", "TCP",
+            weird_report(s->ts, conn_packet(s->d->flows, l, NULL), "truncated_header", "TCP",
                          "TCP");
             return;
         }
@@ -962,7 +1013,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload_len = l->l4_len - hl;
         l->payload_caplen = l->l4_caplen > hl ? l->l4_caplen - hl : 0;
         l->payload = l->l4 + (l->l4_caplen > hl ? hl : l->l4_caplen);
-        flow_packet(s->d->flows, l, NULL);
+        conn_packet(s->d->flows, l, NULL);
         return;
     }
     case 17: { /* UDP */
@@ -983,7 +1034,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload_caplen = l->l4_caplen > 8 ? min_u32(l->l4_caplen - 8, plen) : 0;
         l->payload = l->l4 + (l->l4_caplen > 8 ? 8 : l->l4_caplen);
         bool is_orig;
-        struct flow *f = flow_packet(s->d->flows, l, &is_orig);
+        struct flow *f = conn_packet(s->d->flows, l, &is_orig);
         if (f)
             udp_tunnel(s, f, l, is_orig);
         return;
@@ -1001,7 +1052,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload_len = l->l4_len - hl;
         l->payload_caplen = l->l4_caplen > hl ? l->l4_caplen - hl : 0;
         l->payload = l->l4 + (l->l4_caplen > hl ? hl : l->l4_caplen);
-        flow_packet(s->d->flows, l, NULL);
+        conn_packet(s->d->flows, l, NULL);
         return;
     }
     case 132: /* SCTP: ports only (they key the flow and its Community ID) */
@@ -1016,7 +1067,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload = l->l4 + 12;
         l->payload_len = l->l4_len - 12;
         l->payload_caplen = l->l4_caplen > 12 ? l->l4_caplen - 12 : 0;
-        flow_packet(s->d->flows, l, NULL);
+        conn_packet(s->d->flows, l, NULL);
         return;
     case 4:  /* IP in IP */
     case 41: /* IPv6 in IP */
@@ -1024,7 +1075,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload = l->l4;
         l->payload_len = l->l4_len;
         l->payload_caplen = l->l4_caplen;
-        struct flow *f = flow_packet(s->d->flows, l, NULL);
+        struct flow *f = conn_packet(s->d->flows, l, NULL);
         if (!f)
             return;
         if (l->l4_caplen < l->l4_len)
@@ -1037,7 +1088,7 @@ static void decode_l4(struct dstate *s, struct l4pkt *l)
         l->payload = l->l4;
         l->payload_len = l->l4_len;
         l->payload_caplen = l->l4_caplen;
-        flow_packet(s->d->flows, l, NULL);
+        conn_packet(s->d->flows, l, NULL);
         return;
     }
 }

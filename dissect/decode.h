@@ -31,6 +31,11 @@ struct decoder {
  * input is counted and reported. */
 void decode_packet(struct decoder *d, const struct packet *pkt);
 
+/* Which worker a frame goes to: a hash of its outermost IP address pair, equal both ways,
+ * so that a connection, its fragments and whatever it tunnels stay in one worker.  0 when
+ * the frame holds no IP header (it goes to the first worker).  Counts nothing. */
+uint64_t decode_spread_hash(const struct packet *pkt);
+
 /* True if frames of link type `linktype` can be decoded. */
 bool decode_linktype_supported(int linktype);
 

@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/stats.h"
 #include "core/util.h"
+#include "dissect/flow.h"
 #include "dissect/weird.h"
 
 /* Bytes wanted beyond the head (an OLE root entry, a PE header, an ISO descriptor). */
@@ -55,10 +56,9 @@ struct file_state {
     uint64_t in_bytes, out_bytes; /* transferred bytes in, decoded bytes out (last level) */
 };
 
-static file_sink_fn sink;
-static void *sink_ctx;
-static struct lw_rng fuid_rng;
-static bool fuid_seeded;
+static _Thread_local file_sink_fn sink;
+static _Thread_local void *sink_ctx;
+static uint64_t fuid_seed; /* set once before the workers start */
 
 void files_set_sink(file_sink_fn fn, void *ctx)
 {
@@ -66,13 +66,9 @@ void files_set_sink(file_sink_fn fn, void *ctx)
     sink_ctx = ctx;
 }
 
-void files_seed(uint64_t seed, bool seeded)
+void files_seed(uint64_t seed)
 {
-    if (seeded)
-        rng_seed(&fuid_rng, seed ^ 0x46494c45ULL); /* differ from connection uids */
-    else
-        rng_seed_random(&fuid_rng);
-    fuid_seeded = true;
+    fuid_seed = seed ^ 0x46494c45ULL; /* differ from connection uids */
 }
 
 /* ---- typing ------------------------------------------------------------------------- */
@@ -630,17 +626,24 @@ static void analyse(struct file_state *fs, const uint8_t *p, size_t n)
 
 static void parse_codings(struct file_state *fs, const char *list);
 
-struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
+struct file_state *file_begin(struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
                               const char *filename, uint64_t total, uint64_t offset,
                               bool is_range, const char *encoding)
 {
-    (void)f;
     struct file_state *fs = calloc(1, sizeof(*fs));
     if (!fs)
         return NULL;
-    if (!fuid_seeded)
-        files_seed(0, false);
-    uid_make(&fuid_rng, 'F', fs->info.fuid);
+    /* the fuid: the connection's uid and the file's ordinal in it (util.h) */
+    struct {
+        char uid[FLOW_UID_LEN];
+        uint32_t nth;
+    } id;
+    memset(&id, 0, sizeof(id));
+    if (f) {
+        memcpy(id.uid, f->uid, sizeof(id.uid));
+        id.nth = f->files_begun++;
+    }
+    uid_derive(fuid_seed, 'F', &id, sizeof(id), fs->info.fuid);
     fs->info.ts = fs->info.last_ts = ts;
     fs->info.source = "HTTP";
     fs->info.depth = depth;

@@ -72,12 +72,12 @@ struct file_summary {
 
 struct file_state;
 
-/* Where finished files go (files.log); set by the application. */
+/* Where finished files go (files.log); set by each worker thread for itself. */
 typedef void (*file_sink_fn)(void *ctx, const struct flow *f, const struct file_info *fi);
 void files_set_sink(file_sink_fn fn, void *ctx);
 
-/* Seed for fuids (deterministic with --seed). */
-void files_seed(uint64_t seed, bool seeded);
+/* Seed for fuids (random per run, or --seed); call before the workers start. */
+void files_seed(uint64_t seed);
 
 /* Hashes computed for payloads (executables, scripts, archives, documents, installers,
  * bodies of unknown type) and for display content (images, audio, video, fonts, HTML,
@@ -92,7 +92,7 @@ void files_set_hashes(unsigned payload, unsigned display);
  * the body is a byte range of a larger file (206, a byteranges part), which is hashed only
  * if it turns out to be all of it.
  * `encoding`: NULL, "gzip", "x-gzip" or "deflate" (content decoding before analysis). */
-struct file_state *file_begin(const struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
+struct file_state *file_begin(struct flow *f, bool is_orig, int64_t ts, uint32_t depth,
                               const char *filename, uint64_t total, uint64_t offset,
                               bool is_range, const char *encoding);
 

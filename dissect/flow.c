@@ -1,7 +1,5 @@
-/* flow.c: connection table: keys, hashing, pool, timeouts, eviction, UDP/ICMP state.
- *
- * TCP's state machine and byte accounting live in tcp.c; this file owns the table.
- */
+/* flow.c: the connection table: keys, hashing, pool, timeouts, eviction, tunnels,
+ * SPAN duplicates.  It stores connections; conn.c drives a packet through them. */
 #include "dissect/flow.h"
 
 #include <stdio.h>
@@ -10,10 +8,6 @@
 
 #include "core/config.h"
 #include "core/stats.h"
-#include "dissect/ports.h"
-#include "dissect/stream.h"
-#include "dissect/tcp.h"
-#include "dissect/weird.h"
 
 /* Timeout classes.  Connections in one class share a rule, and each class's list is kept
  * in deadline order, so expiry looks only at list heads.  "Inactivity" classes expire
@@ -61,7 +55,6 @@ struct flow_table {
     uint64_t nbuckets; /* power of two */
     uint64_t count;
     uint64_t hash_seed;
-    struct lw_rng rng;
     struct flow_list cls[TC_COUNT];
     struct flow *free_list;
     struct flow_slab *slabs;
@@ -69,16 +62,6 @@ struct flow_table {
 };
 
 /* ---- keys ----------------------------------------------------------------------------- */
-
-/* The canonical key: endpoints ordered (address, then port), so both directions of a
- * connection hash and compare alike. */
-struct flow_key {
-    struct lw_addr a, b;
-    uint16_t pa, pb;
-    uint16_t vlan, inner_vlan;
-    uint8_t proto;
-    uint8_t pad[3];
-};
 
 static void make_key(struct flow_key *k, const struct lw_addr *src, uint16_t sp,
                      const struct lw_addr *dst, uint16_t dp, uint8_t proto, uint16_t vlan,
@@ -182,12 +165,8 @@ static void bucket_unlink(struct flow_table *t, struct flow *f)
 /* End a connection: report it, unlink it, return it to the pool. */
 static void flow_end(struct flow_table *t, struct flow *f)
 {
-    if (f->stream)
-        stream_end(f); /* application logs first, as Zeek writes them before conn.log */
-    classify_end(f);
-    if (t->cfg.on_end && !f->is_tunnel)
+    if (t->cfg.on_end)
         t->cfg.on_end(t->cfg.ctx, f);
-    classify_free(f);
     free(f->tun);
     f->tun = NULL;
     lw_stats.flows_logged += !f->is_tunnel;
@@ -219,11 +198,12 @@ struct flow_table *flow_table_new(const struct flow_config *cfg)
     struct lw_rng seed_rng;
     rng_seed_random(&seed_rng);
     t->hash_seed = rng_next(&seed_rng);
-    if (cfg->seeded)
-        rng_seed(&t->rng, cfg->seed);
-    else
-        rng_seed_random(&t->rng);
     return t;
+}
+
+void *flow_table_ctx(const struct flow_table *t)
+{
+    return t->cfg.ctx;
 }
 
 uint64_t flow_table_count(const struct flow_table *t)
@@ -346,6 +326,33 @@ static void grow(struct flow_table *t)
     lw_stats.flow_table_grown++;
 }
 
+/* The uid: the connection's key as it was first seen, its first packet time, and up to 20
+ * bytes of its first transport header (a reused 5-tuple in the same microsecond still
+ * differs by its sequence number): the same in any worker, for any number of workers. */
+static void make_uid(const struct flow_table *t, struct flow *f, const struct l4pkt *p)
+{
+    struct {
+        struct lw_addr a, b;
+        uint16_t pa, pb, vlan, inner_vlan;
+        uint8_t proto, hdr_len, pad[6];
+        int64_t ts;
+        uint8_t hdr[20];
+    } id;
+    memset(&id, 0, sizeof(id));
+    id.a = f->orig_h;
+    id.b = f->resp_h;
+    id.pa = f->orig_p;
+    id.pb = f->resp_p;
+    id.vlan = f->vlan;
+    id.inner_vlan = f->inner_vlan;
+    id.proto = f->proto;
+    id.ts = f->first_ts;
+    id.hdr_len = (uint8_t)(p->l4_caplen < sizeof(id.hdr) ? p->l4_caplen : sizeof(id.hdr));
+    if (p->l4)
+        memcpy(id.hdr, p->l4, id.hdr_len);
+    uid_derive(t->cfg.uid_seed, 'C', &id, sizeof(id), f->uid);
+}
+
 static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t sp, uint16_t dp,
                            bool one_way, uint64_t h)
 {
@@ -365,7 +372,7 @@ static struct flow *create(struct flow_table *t, const struct l4pkt *p, uint16_t
     f->inner_vlan = p->inner_vlan;
     f->first_ts = f->last_ts = p->ts;
     f->is_tunnel = p->proto == 4 || p->proto == 41 || p->proto == 47;
-    uid_make(&t->rng, 'C', f->uid);
+    make_uid(t, f, p);
     bool ports = p->proto == 6 || p->proto == 17 || p->proto == 1 || p->proto == 58 ||
                  p->proto == 132;
     community_id_v1(t->cfg.community_id_seed, &p->src, &p->dst, p->proto, sp, dp, ports,
@@ -394,7 +401,7 @@ static void add_tunnel_parent(struct flow_tunnels *t, const char *uid)
 
 /* Zeek's Connection::CheckEncapsulation: a connection seen through another tunnel (or
  * none) records the change; past FLOW_MAX_TUNNEL_CHANGES only an 'X' in the history. */
-static void check_encap(struct flow *f, const struct l4pkt *p, bool created)
+void flow_note_encap(struct flow *f, const struct l4pkt *p, bool created)
 {
     const char *cur = p->tunnel ? p->tunnel->uid : "";
     const char *was = f->tun ? f->tun->encap : "";
@@ -460,25 +467,6 @@ bool flow_history_once(struct flow *f, bool is_orig, uint32_t mask, char code)
     return true;
 }
 
-static bool is_broadcast(const struct lw_addr *a)
-{
-    if (addr_is_v4(a))
-        return a->b[15] == 255 || a->b[12] >= 224; /* limited/directed broadcast, multicast */
-    return a->b[0] == 0xff;                         /* IPv6 multicast */
-}
-
-/* Zeek orients a connection by its first packet, except when that packet looks like
- * the server's (TCP: SYN-ACK or a server port; UDP: a server source port). */
-static bool wants_flip(const struct l4pkt *p)
-{
-    if (p->proto == 6)
-        return tcp_wants_flip(p);
-    if (p->proto == 17)
-        return likely_server_port(p->sport, 17) && !likely_server_port(p->dport, 17) &&
-               !is_broadcast(&p->dst);
-    return false;
-}
-
 /* Is this TCP packet a copy of one of the connection's last few (a SPAN port that mirrors
  * both directions of a switch port)?  Compared: the IP header but for what a router
  * changes (TTL / hop limit, the IPv4 header checksum) and the whole TCP header, whose
@@ -513,85 +501,41 @@ static bool span_duplicate(struct flow *f, const struct l4pkt *p)
     return false;
 }
 
-struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_orig_out)
+struct flow *flow_find(struct flow_table *t, const struct l4pkt *p, struct flow_probe *pr)
 {
-    uint16_t sp, dp;
-    bool one_way;
-    packet_ports(p, &sp, &dp, &one_way);
-    struct flow_key k;
-    make_key(&k, &p->src, sp, &p->dst, dp, p->proto, p->vlan, p->inner_vlan);
-    uint64_t h = hash_bytes(&k, sizeof(k), t->hash_seed);
+    packet_ports(p, &pr->sp, &pr->dp, &pr->one_way);
+    make_key(&pr->key, &p->src, pr->sp, &p->dst, pr->dp, p->proto, p->vlan, p->inner_vlan);
+    pr->hash = hash_bytes(&pr->key, sizeof(pr->key), t->hash_seed);
+    return lookup(t, &pr->key, pr->hash);
+}
 
-    struct flow *f = lookup(t, &k, h);
-    if (f && p->proto == 6 && tcp_is_reuse(f, p)) {
-        f->end_reason = FLOW_END_CLOSED;
-        flow_end(t, f);
-        f = NULL;
-    }
-    bool created = false;
-    if (!f) {
-        f = create(t, p, sp, dp, one_way, h);
-        if (!f)
-            return NULL;
-        created = true;
-    }
+struct flow *flow_create(struct flow_table *t, const struct l4pkt *p, const struct flow_probe *pr)
+{
+    return create(t, p, pr->sp, pr->dp, pr->one_way, pr->hash);
+}
 
-    if (p->header_only)
-        return f; /* Zeek creates the connection, then rejects the segment */
-    check_encap(f, p, created);
-    if (created && wants_flip(p)) {
-        flow_flip(f);
-        flow_history_add(f, true, '^');
-    }
-    bool is_orig = addr_cmp(&p->src, &f->orig_h) == 0 && sp == f->orig_p;
-    if (addr_cmp(&p->src, &p->dst) == 0 && sp == dp)
-        is_orig = true; /* a connection to itself: every packet is the originator's */
+void flow_close(struct flow_table *t, struct flow *f)
+{
+    f->end_reason = FLOW_END_CLOSED;
+    flow_end(t, f);
+}
 
-    if (p->proto == 6 && !t->cfg.keep_duplicates && span_duplicate(f, p)) {
-        lw_stats.span_duplicates++;
-        weird_report(p->ts, f, "span_duplicate", NULL, NULL);
-        if (is_orig_out)
-            *is_orig_out = is_orig;
-        return f;
-    }
+bool flow_duplicate(struct flow_table *t, struct flow *f, const struct l4pkt *p)
+{
+    if (t->cfg.keep_duplicates || !span_duplicate(f, p))
+        return false;
+    lw_stats.span_duplicates++;
+    return true;
+}
 
-    if (p->proto != 6) /* TCP decides itself (not after both sides closed) */
-        f->last_ts = p->ts;
-
-    switch (p->proto) {
-    case 6:
-        tcp_packet(f, p, is_orig);
-        break;
-    case 17:
-        udp_packet(f, p, is_orig);
-        break;
-    case 1:
-    case 58: {
-        struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
-        e->pkts++;
-        e->ip_bytes += p->ip_len;
-        e->bytes += p->payload_len;
-        break;
-    }
-    default: {
-        /* Other transports: packets and IP bytes only, as Zeek's unknown_transport. */
-        struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
-        e->pkts++;
-        e->ip_bytes += p->ip_len;
-        break;
-    }
-    }
-    classify_packet(f, p);
-
-    if (is_orig_out)
-        *is_orig_out = is_orig;
+void flow_touch(struct flow_table *t, struct flow *f)
+{
     int cls = flow_class(f);
     if (cls != f->tclass || !class_rule[cls].fixed) {
         list_remove(&t->cls[f->tclass], f);
         f->tclass = (uint8_t)cls;
         list_append(&t->cls[cls], f);
     }
-    return f;
 }
 
 static int by_first_ts(const void *a, const void *b)
@@ -682,40 +626,4 @@ bool flow_weird_first(struct flow *f, const char *name)
     if (f->nweirds < FLOW_WEIRDS_TRACKED)
         f->weirds[f->nweirds++] = name;
     return true;
-}
-
-/* ---- UDP and others ------------------------------------------------------------------- */
-
-void udp_packet(struct flow *f, const struct l4pkt *p, bool is_orig)
-{
-    struct flow_ep *e = &f->ep[is_orig ? 0 : 1];
-    e->pkts++;
-    e->ip_bytes += p->ip_len;
-    e->bytes += p->payload_len;
-    /* UDP history: D/d once per direction for any datagram, even an empty one (Zeek's
-     * UDPAnalyzer::DeliverPacket). */
-    flow_history_once(f, is_orig, 1u << 3, 'D');
-}
-
-const char *flow_conn_state(const struct flow *f)
-{
-    if (f->proto == 6)
-        return tcp_conn_state(f);
-    if (f->proto == 17) {
-        bool o = f->ep[0].pkts > 0, r = f->ep[1].pkts > 0;
-        if (o)
-            return r ? "SF" : "S0";
-        return r ? "SHR" : "OTH";
-    }
-    return "OTH";
-}
-
-uint64_t flow_orig_bytes(const struct flow *f)
-{
-    return f->proto == 6 ? tcp_endpoint_size(f, 0) : f->ep[0].bytes;
-}
-
-uint64_t flow_resp_bytes(const struct flow *f)
-{
-    return f->proto == 6 ? tcp_endpoint_size(f, 1) : f->ep[1].bytes;
 }

@@ -9,6 +9,10 @@
  *
  * When a connection ends (timeout, eviction, TCP close delay, reuse, or the end of
  * input) the `on_end` callback sees it once, then it is freed.
+ *
+ * The table stores connections and knows nothing of what runs over them: conn.c drives
+ * each packet through the table, the transport state (tcp.c), the streams and parsers
+ * (stream.c) and classification (classify.c), and ends them the same way.
  */
 #ifndef LW_DISSECT_FLOW_H
 #define LW_DISSECT_FLOW_H
@@ -117,6 +121,7 @@ struct flow {
     const char *weirds[FLOW_WEIRDS_TRACKED];
     uint8_t nweirds;
     uint8_t dup_next;               /* next slot of dup[] to fill */
+    uint16_t files_begun;           /* files seen so far (their fuids derive from it) */
     struct {
         uint32_t digest;            /* of the IP packet, TTL and checksum left out */
         uint32_t ts;                /* low 32 bits of its packet time (µs) */
@@ -135,8 +140,7 @@ typedef void (*flow_end_fn)(void *ctx, struct flow *f);
 
 struct flow_config {
     uint32_t max_flows;       /* cap; 0 = FLOW_MAX_DEFAULT */
-    uint64_t seed;            /* uid generator seed */
-    bool seeded;              /* use `seed` (deterministic uids) instead of the kernel's */
+    uint64_t uid_seed;        /* uid_derive() seed: random per run, or --seed */
     uint16_t community_id_seed;
     bool keep_duplicates;     /* do not drop SPAN duplicates (--keep-duplicates) */
     flow_end_fn on_end;
@@ -145,12 +149,49 @@ struct flow_config {
 
 struct flow_table;
 
+/* A table whose `on_end` sees every connection, tunnels included (conn_table_new() is
+ * the one the pipeline uses). */
 struct flow_table *flow_table_new(const struct flow_config *cfg);
+void *flow_table_ctx(const struct flow_table *t);
 
-/* Account one packet to its connection (creating it if needed) and run the transport
- * state machine.  Returns the connection, or NULL if the packet was not accepted;
- * `*is_orig` (if not NULL) tells whether the packet came from the originator. */
-struct flow *flow_packet(struct flow_table *t, const struct l4pkt *p, bool *is_orig);
+/* The canonical key: endpoints ordered (address, then port), so both directions of a
+ * connection hash and compare alike. */
+struct flow_key {
+    struct lw_addr a, b;
+    uint16_t pa, pb;
+    uint16_t vlan, inner_vlan;
+    uint8_t proto;
+    uint8_t pad[3];
+};
+
+/* A packet's place in the table: its key, hash and "ports" (ICMP: type and counterpart). */
+struct flow_probe {
+    struct flow_key key;
+    uint64_t hash;
+    uint16_t sp, dp;
+    bool one_way;
+};
+
+/* The packet's connection, or NULL; fills `pr` for flow_create(). */
+struct flow *flow_find(struct flow_table *t, const struct l4pkt *p, struct flow_probe *pr);
+/* A new connection oriented by `p` (source = originator); NULL without memory.  At the
+ * cap, the least recently active connection is ended first. */
+struct flow *flow_create(struct flow_table *t, const struct l4pkt *p, const struct flow_probe *pr);
+/* End `f` now (TCP port reuse). */
+void flow_close(struct flow_table *t, struct flow *f);
+/* Record the tunnel `p` came through (Zeek's tunnel_parents, 'X' past the changes cap). */
+void flow_note_encap(struct flow *f, const struct l4pkt *p, bool created);
+/* A SPAN copy of one of `f`'s last packets (counted; never with --keep-duplicates)? */
+bool flow_duplicate(struct flow_table *t, struct flow *f, const struct l4pkt *p);
+/* After a packet: move `f` to the timeout class its state now calls for. */
+void flow_touch(struct flow_table *t, struct flow *f);
+
+/* Swap originator and responder (Zeek's FlipRoles). */
+void flow_flip(struct flow *f);
+/* History letters: upper case for the originator; _once: at most once per direction
+ * for the bits of `mask` (Zeek's CheckHistory). */
+void flow_history_add(struct flow *f, bool is_orig, char code);
+bool flow_history_once(struct flow *f, bool is_orig, uint32_t mask, char code);
 
 /* Move packet time forward; ends connections whose timeouts have passed. */
 void flow_advance_time(struct flow_table *t, int64_t now);
@@ -170,13 +211,6 @@ const char *flow_services(const struct flow *f, char *buf, size_t n);
 
 /* True the first time `name` is reported on `f` (weird de-duplication). */
 bool flow_weird_first(struct flow *f, const char *name);
-
-/* Zeek's conn_state for the connection as it stands. */
-const char *flow_conn_state(const struct flow *f);
-
-/* Bytes each side sent: TCP from sequence numbers, others from payload sizes. */
-uint64_t flow_orig_bytes(const struct flow *f);
-uint64_t flow_resp_bytes(const struct flow *f);
 
 /* Community ID v1 (https://github.com/corelight/community-id-spec) of a 5-tuple.
  * `out` holds FLOW_CID_LEN bytes. */

@@ -81,8 +81,8 @@ struct http_conn {
     int64_t last_ts;
 };
 
-static http_sink_fn sink;
-static void *sink_ctx;
+static _Thread_local http_sink_fn sink;
+static _Thread_local void *sink_ctx;
 
 void http_set_sink(http_sink_fn fn, void *ctx)
 {

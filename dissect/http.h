@@ -55,6 +55,7 @@ struct http_txn {
 };
 
 typedef void (*http_sink_fn)(void *ctx, const struct flow *f, const struct http_txn *t);
+/* The calling thread's sink (each worker sets its own). */
 void http_set_sink(http_sink_fn fn, void *ctx);
 
 struct lw_addr;

@@ -16,7 +16,7 @@ struct reasm_seg {
     uint8_t data[];
 };
 
-static uint64_t total_held;
+static _Thread_local uint64_t total_held; /* per worker: each has its own cap */
 
 void reasm_init(struct reasm *r, reasm_deliver_fn fn, void *ctx, int dir, bool keep_data)
 {

@@ -10,7 +10,6 @@
 
 #include <string.h>
 
-#include "dissect/stream.h"
 #include "dissect/weird.h"
 #include "dissect/ports.h"
 
@@ -431,8 +430,6 @@ void tcp_packet(struct flow *f, const struct l4pkt *p, bool is_orig)
     }
     if (st.do_close)
         connection_closed(f, e, peer);
-
-    stream_packet(f, p, is_orig);
 
     /* Packet counters last, so that a flip above is already applied. */
     e->pkts++;

@@ -8,7 +8,8 @@
 
 #include "dissect/flow.h"
 
-/* Run one TCP packet through the connection's state machine. */
+/* Run one TCP packet through the connection's state machine (conn.c then hands it to
+ * the streams). */
 void tcp_packet(struct flow *f, const struct l4pkt *p, bool is_orig);
 
 /* Should a connection whose first packet is `p` have its roles swapped?  (A SYN-ACK, or
@@ -25,11 +26,5 @@ uint64_t tcp_endpoint_size(const struct flow *f, int dir);
 
 /* A content gap in `e`'s data: the scaled G/g history letter. */
 void tcp_gap_history(struct flow *f, bool is_orig, struct flow_ep *e);
-
-/* flow.c helpers the transport code uses. */
-void flow_flip(struct flow *f);
-void flow_history_add(struct flow *f, bool is_orig, char code);
-bool flow_history_once(struct flow *f, bool is_orig, uint32_t mask, char code);
-void udp_packet(struct flow *f, const struct l4pkt *p, bool is_orig);
 
 #endif

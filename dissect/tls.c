@@ -45,8 +45,8 @@ struct tls_conn {
     int64_t ts;
 };
 
-static tls_sink_fn sink;
-static void *sink_ctx;
+static _Thread_local tls_sink_fn sink;
+static _Thread_local void *sink_ctx;
 
 void tls_set_sink(tls_sink_fn fn, void *ctx)
 {

@@ -53,6 +53,7 @@ struct tls_info {
 };
 
 typedef void (*tls_sink_fn)(void *ctx, const struct flow *f, const struct tls_info *t);
+/* The calling thread's sink (each worker sets its own). */
 void tls_set_sink(tls_sink_fn fn, void *ctx);
 
 struct tls_conn;

@@ -1,17 +1,21 @@
 /* weird.c: anomaly reporting with per-connection de-duplication and flowless sampling. */
 #include "dissect/weird.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "core/config.h"
 #include "core/stats.h"
 #include "dissect/flow.h"
 
-static weird_sink_fn sink;
-static void *sink_ctx;
+static _Thread_local weird_sink_fn sink;
+static _Thread_local void *sink_ctx;
 
-/* Flowless sampling: counts per name, by pointer (names are literals). */
+/* Flowless sampling: counts per name, by pointer (names are literals), shared by the
+ * workers so that the sample is per name for the whole sensor.  Flowless weirds are rare
+ * (malformed frames): a lock is cheap here. */
 #define WEIRD_NAMES_TRACKED 128
+static pthread_mutex_t flowless_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     const char *name;
     uint64_t count;
@@ -25,15 +29,21 @@ void weird_set_sink(weird_sink_fn fn, void *ctx)
 
 static uint64_t flowless_count(const char *name)
 {
+    uint64_t n = 1; /* table full: log it (rare; names are a small fixed set) */
+    pthread_mutex_lock(&flowless_lock);
     for (size_t i = 0; i < WEIRD_NAMES_TRACKED; i++) {
-        if (flowless[i].name == name || (flowless[i].name && !strcmp(flowless[i].name, name)))
-            return ++flowless[i].count;
+        if (flowless[i].name == name || (flowless[i].name && !strcmp(flowless[i].name, name))) {
+            n = ++flowless[i].count;
+            break;
+        }
         if (!flowless[i].name) {
             flowless[i].name = name;
-            return ++flowless[i].count;
+            n = ++flowless[i].count;
+            break;
         }
     }
-    return 1; /* table full: log it (rare; names are a small fixed set) */
+    pthread_mutex_unlock(&flowless_lock);
+    return n;
 }
 
 void weird_report(int64_t ts, struct flow *flow, const char *name, const char *addl,

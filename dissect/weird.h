@@ -22,7 +22,7 @@ struct weird_event {
 
 typedef void (*weird_sink_fn)(void *ctx, const struct weird_event *ev);
 
-/* Install the sink (NULL to only count).  Not thread-safe: call at start-up. */
+/* Install the calling thread's sink (NULL to only count); each worker sets its own. */
 void weird_set_sink(weird_sink_fn fn, void *ctx);
 
 /* Report an anomaly.  `name` must be a string literal (it is kept by pointer). */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct eve {
     char *path;
     bool failed;
     struct zl_buf b;
+    pthread_mutex_t lock;       /* workers share the file: one alert at a time */
 };
 
 struct eve *eve_open(const char *path, char *err, size_t errlen)
@@ -36,6 +38,7 @@ struct eve *eve_open(const char *path, char *err, size_t errlen)
         free(e);
         return NULL;
     }
+    pthread_mutex_init(&e->lock, NULL);
     return e;
 }
 
@@ -141,6 +144,7 @@ void eve_alert(void *ctx, const struct notice *n)
     const struct flow *f = n->flow;
     const struct rule *r = n->rule;
     struct zl_buf *b = &e->b;
+    pthread_mutex_lock(&e->lock);
     b->len = 0;
     bool first = true;
     char ts[40], addr[LW_ADDR_STRLEN];
@@ -245,6 +249,7 @@ void eve_alert(void *ctx, const struct notice *n)
         e->failed = true;
         fprintf(stderr, "lolwire: writing %s: %s\n", e->path, strerror(errno));
     }
+    pthread_mutex_unlock(&e->lock);
 }
 
 bool eve_close(struct eve *e)
@@ -258,6 +263,7 @@ bool eve_close(struct eve *e)
     }
     free(e->b.p);
     free(e->path);
+    pthread_mutex_destroy(&e->lock);
     free(e);
     return ok;
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dissect/conn.h"
+
 static const struct zl_field conn_fields[] = {
     {"ts", ZL_TIME},           {"uid", ZL_STRING},         {"id.orig_h", ZL_ADDR},
     {"id.orig_p", ZL_PORT},    {"id.resp_h", ZL_ADDR},     {"id.resp_p", ZL_PORT},
@@ -205,10 +207,10 @@ void logs_conn(struct logs *lg, const struct flow *f)
         zl_unset(l);
     } else {
         zl_interval(l, f->last_ts - f->first_ts);
-        zl_count(l, flow_orig_bytes(f));
-        zl_count(l, flow_resp_bytes(f));
+        zl_count(l, conn_orig_bytes(f));
+        zl_count(l, conn_resp_bytes(f));
     }
-    zl_cstr(l, flow_conn_state(f));
+    zl_cstr(l, conn_state(f));
     put_locality(l, lg->site, &f->orig_h);
     put_locality(l, lg->site, &f->resp_h);
     zl_count(l, f->ep[0].missed_bytes + f->ep[1].missed_bytes);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,10 @@ struct zlog {
     bool failed;
     char err[256];
     uint64_t records;
+
+    /* Workers share a log: zl_begin() takes the lock and zl_end() releases it, so a record
+     * is built and written whole.  Records are few next to packets; the lock is cheap. */
+    pthread_mutex_t lock;
 
     /* the record being built */
     struct zl_buf line;
@@ -173,6 +178,7 @@ struct zlog *zlog_new(const struct zlog_options *opt, const struct zl_schema *sc
     l->dir = strdup(opt->dir);
     l->opt.dir = l->dir;
     l->schema = schema;
+    pthread_mutex_init(&l->lock, NULL);
     return l;
 }
 
@@ -255,6 +261,7 @@ bool zlog_close(struct zlog *l)
     }
     free(l->line.p);
     free(l->dir);
+    pthread_mutex_destroy(&l->lock);
     free(l);
     return ok;
 }
@@ -273,6 +280,7 @@ const char *zlog_error(const struct zlog *l)
 
 void zl_begin(struct zlog *l)
 {
+    pthread_mutex_lock(&l->lock);
     l->line.len = 0;
     l->field = 0;
     l->any_json = false;
@@ -467,11 +475,10 @@ void zl_end(struct zlog *l)
     if (l->opt.json)
         buf_putc(&l->line, '}');
     buf_putc(&l->line, '\n');
-    if (l->failed)
-        return;
-    if (!l->f && !open_file(l))
-        return;
-    if (fwrite(l->line.p, 1, l->line.len, l->f) != l->line.len)
-        fail(l, "write failed");
-    l->records++;
+    if (!l->failed && (l->f || open_file(l))) {
+        if (fwrite(l->line.p, 1, l->line.len, l->f) != l->line.len)
+            fail(l, "write failed");
+        l->records++;
+    }
+    pthread_mutex_unlock(&l->lock);
 }

@@ -7,7 +7,8 @@
  * names and unset fields left out.
  *
  * A record is written by calling the typed setters in the schema's field order between
- * zl_begin() and zl_end().  A log file is created when its first record is written, as
+ * zl_begin() and zl_end(); threads may share a log (zl_begin() locks it until zl_end()).
+ * A log file is created when its first record is written, as
  * Zeek does.  Formatting happens here and nowhere else.
  */
 #ifndef LW_OUTPUT_ZEEKLOG_H

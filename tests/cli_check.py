@@ -7,6 +7,7 @@ log directory), 2 usage error (bad option or value, bad capture filter).
 Usage: cli_check.py LOLWIRE SHARED_DIR
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -82,6 +83,63 @@ def live_capture(lw, tmp):
         check("live capture applies the filter (only ICMP)", len(rows) == len(icmp), str(rows))
         check("live capture prints a summary with drops", "dropped" in err, err)
     finally:
+        for ns in (ns_a, ns_b):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def live_workers(lw, tmp):
+    """--threads 2 live: two sockets in one PACKET_FANOUT group on a veth.  16 HTTP
+    connections must each be logged once, whole (SF, both sides' bytes), and both workers
+    must have had packets."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        check("live capture with --threads 2 (needs root and iproute2)", False, "not root")
+        return
+    ns_a, ns_b = "lwtest-wa", "lwtest-wb"
+    procs = []
+    try:
+        sh = netns_pair(ns_a, ns_b, "lww0", "lww1")
+        www = os.path.join(tmp, "www-workers")
+        os.makedirs(www)
+        open(os.path.join(www, "f.bin"), "wb").write(os.urandom(50000))
+        procs.append(subprocess.Popen(["ip", "netns", "exec", ns_a, sys.executable, "-m",
+                                       "http.server", "8000", "--bind", "192.0.2.1",
+                                       "--directory", www], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
+        out = os.path.join(tmp, "live-workers")
+        p = subprocess.Popen(["ip", "netns", "exec", ns_a, lw, "-i", "lww0", "-o", out, "-v",
+                              "--seed", "1", "--threads", "2", "tcp port 8000"],
+                             stderr=subprocess.PIPE, text=True)
+        procs.append(p)
+        time.sleep(1.5)
+        for i in range(16):
+            sh("ip", "netns", "exec", ns_b, "curl", "-s", "-o", "/dev/null",
+               f"http://192.0.2.1:8000/f.bin?{i}")
+        time.sleep(1.0)
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            check("--threads 2 live: stops on SIGTERM", False, "did not exit within 20 s")
+            return
+        check("--threads 2 live: exits 0 on SIGTERM", p.returncode == 0, err[-500:])
+        rows = [r for r in conn_rows(out) if r["id.resp_p"] == "8000"]
+        whole = [r for r in rows if r["conn_state"] == "SF" and int(r["resp_bytes"]) >= 50000]
+        ports = {r["id.orig_p"] for r in rows}
+        check("--threads 2 live: each of 16 connections logged once and whole",
+              len(rows) == 16 and len(whole) == 16 and len(ports) == 16,
+              f"{len(rows)} rows, {len(whole)} whole, {len(ports)} ports")
+        http = log_rows(out, "http.log")
+        check("--threads 2 live: 16 HTTP transactions with their 50000-byte bodies",
+              len(http) == 16 and all(h["response_body_len"] == "50000" for h in http),
+              f"{len(http)} rows")
+        m = re.search(r"packets per worker: (\d+) (\d+)", err)
+        check("--threads 2 live: both workers had packets (fanout spreads connections)",
+              m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0, err[-500:])
+    finally:
+        for pr in procs:
+            if pr.poll() is None:
+                pr.kill()
         for ns in (ns_a, ns_b):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
@@ -207,6 +265,10 @@ def main():
               r.stderr)
         r = run([lw, "-r", wiki, "-i", "lo"])
         check("-i with -r: exit 2", r.returncode == 2, r.stderr)
+        for bad in ("0", "65", "two"):
+            r = run([lw, "-r", wiki, "--threads", bad])
+            check(f"--threads {bad}: exit 2 naming it",
+                  r.returncode == 2 and f"'{bad}'" in r.stderr, r.stderr)
         r = run([lw, "-r", wiki, "--hashes", "sha512"])
         check("bad --hashes: exit 2 naming it", r.returncode == 2 and "sha512" in r.stderr,
               r.stderr)
@@ -294,6 +356,7 @@ def main():
 
         detection_options(lw, wiki, shared, tmp)
         live_capture(lw, tmp)
+        live_workers(lw, tmp)
         live_follow(lw, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

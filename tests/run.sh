@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: every test lolwire has, in one go (called by `make test`).
 #
-#   tests/run.sh BUILD_DIR SANITIZER_BUILD_DIR
+#   tests/run.sh BUILD_DIR SANITIZER_BUILD_DIR TSAN_BUILD_DIR
 #
 # Each suite prints its own findings; the last line counts suites passed and failed.
 # The shared corpus is expected beside the repository (../shared), or in $LOLWIRE_SHARED.
@@ -9,6 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 SAN=${2:-build-san}
+TSAN=${3:-build-tsan}
 SHARED=${LOLWIRE_SHARED:-$(cd .. && pwd)/shared}
 if [ ! -d "$SHARED/corpus" ]; then
     echo "tests: the shared corpus is missing at $SHARED (set LOLWIRE_SHARED)" >&2
@@ -73,6 +74,10 @@ suite "log format (zeek-cut rules, JSON)" \
     python3 tests/log_format_check.py "$BUILD/lolwire" "${FORMAT_CAPTURES[@]}"
 suite "command line and live capture" python3 tests/cli_check.py "$BUILD/lolwire" "$SHARED"
 suite "corpus replay (ASan+UBSan)" python3 tests/corpus_replay.py "$SAN/lolwire" "$SHARED"
+suite "workers: --threads 1 and 2 write the same logs (corpus, pcaps/, host-event set)" \
+    python3 tests/threads_check.py "$BUILD/lolwire" "$SHARED" --threads 2
+suite "workers under ThreadSanitizer: --threads 3 on every 5th corpus capture, pcaps/, host events" \
+    python3 tests/threads_check.py "$BUILD/lolwire" "$SHARED" --threads 3 --tsan "$TSAN/lolwire" --sample 5
 
 echo
 [ "$failed" -gt 0 ] && echo "failed suites: ${failed_names[*]}"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dissect/decode.h"
+#include "dissect/conn.h"
 #include "dissect/flow.h"
 #include "dissect/frag.h"
 
@@ -18,8 +19,8 @@ static const int linktypes[] = {LT_ETHERNET, LT_RAW,  LT_NULL,      LT_LOOP,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct flow_config fc = {.seeded = true, .seed = 1, .max_flows = 64};
-    struct decoder d = {flow_table_new(&fc), frag_table_new()};
+    struct flow_config fc = {.uid_seed = 1, .max_flows = 64};
+    struct decoder d = {conn_table_new(&fc), frag_table_new()};
     int64_t ts = 1000000;
     size_t i = 0;
     while (i + 3 <= size) {
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ts += (data[i - 1 < size ? i - 1 : 0] & 0x0f) * 1000000LL; /* sometimes jump: timeouts */
     }
     flow_flush(d.flows);
-    flow_table_free(d.flows);
+    conn_table_free(d.flows);
     frag_table_free(d.frags);
     return 0;
 }

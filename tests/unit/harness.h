@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/stats.h"
 #include "dissect/decode.h"
+#include "dissect/conn.h"
 #include "dissect/flow.h"
 #include "dissect/frag.h"
 
@@ -42,9 +43,9 @@ struct harness {
 static inline void harness_init_opts(struct harness *h, uint32_t max_flows, bool keep_dups)
 {
     memset(h, 0, sizeof(*h));
-    struct flow_config fc = {.seeded = true, .seed = 1, .on_end = harness_on_end, .ctx = &h->out,
+    struct flow_config fc = {.uid_seed = 1, .on_end = harness_on_end, .ctx = &h->out,
                              .max_flows = max_flows, .keep_duplicates = keep_dups};
-    h->dec.flows = flow_table_new(&fc);
+    h->dec.flows = conn_table_new(&fc);
     h->dec.frags = frag_table_new();
 }
 
@@ -74,7 +75,7 @@ static inline void harness_feed(struct harness *h, int linktype, const uint8_t *
 static inline int harness_finish(struct harness *h)
 {
     flow_flush(h->dec.flows);
-    flow_table_free(h->dec.flows);
+    conn_table_free(h->dec.flows);
     frag_table_free(h->dec.frags);
     h->dec.flows = NULL;
     h->dec.frags = NULL;

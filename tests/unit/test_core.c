@@ -57,23 +57,23 @@ static void test_community_id_table(void **state)
 
 static void test_uids(void **state)
 {
-    struct lw_rng a, b;
-    rng_seed(&a, 42);
-    rng_seed(&b, 42);
-    char u1[32], u2[32];
-    for (int i = 0; i < 1000; i++) {
-        size_t n = uid_make(&a, 'C', u1);
-        uid_make(&b, 'C', u2);
-        assert_string_equal(u1, u2); /* same seed, same sequence */
+    char u1[32], u2[32], prev[32] = "";
+    for (uint32_t i = 0; i < 1000; i++) {
+        size_t n = uid_derive(42, 'C', &i, sizeof(i), u1);
+        uid_derive(42, 'C', &i, sizeof(i), u2);
+        assert_string_equal(u1, u2); /* same seed and input, same id */
+        assert_string_not_equal(u1, prev); /* another input, another id */
         assert_true(n >= 3 && n <= 18);
         assert_int_equal(u1[0], 'C');
         for (size_t k = 1; k < n; k++)
             assert_non_null(strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
                                    u1[k]));
+        memcpy(prev, u1, sizeof(prev));
     }
-    rng_seed(&b, 43);
-    uid_make(&b, 'C', u2);
-    assert_string_not_equal(u1, u2);
+    uint32_t x = 7;
+    uid_derive(42, 'C', &x, sizeof(x), u1);
+    uid_derive(43, 'C', &x, sizeof(x), u2);
+    assert_string_not_equal(u1, u2); /* another seed, another id */
 }
 
 static void test_base64(void **state)

@@ -244,7 +244,7 @@ static void test_icmp_pairs(void **state)
     assert_int_equal(echo->ep[0].bytes, 4); /* ICMP payload after the 8-byte header */
     assert_int_equal(unreach->orig_p, 3);
     assert_int_equal(unreach->resp_p, 3);
-    assert_string_equal(flow_conn_state(echo), "OTH");
+    assert_string_equal(conn_state(echo), "OTH");
     sweep(LT_RAW, &b, (struct expect){20 + 8, 1, 1});
 }
 

@@ -52,10 +52,10 @@ static const struct flow *only(void)
 static void expect(const struct flow *f, const char *state, const char *history, uint64_t ob,
                    uint64_t rb)
 {
-    assert_string_equal(flow_conn_state(f), state);
+    assert_string_equal(conn_state(f), state);
     assert_string_equal(f->history, history);
-    assert_int_equal(flow_orig_bytes(f), ob);
-    assert_int_equal(flow_resp_bytes(f), rb);
+    assert_int_equal(conn_orig_bytes(f), ob);
+    assert_int_equal(conn_resp_bytes(f), rb);
 }
 
 static void test_complete_exchange(void **state)
@@ -145,8 +145,8 @@ static void test_missed_data_counts_when_acked(void **state)
     seg(true, 101, 501, TH_ACK | TH_PUSH, 50);
     seg(true, 151, 2501, TH_ACK, 0);
     const struct flow *f = only();
-    assert_int_equal(flow_orig_bytes(f), 50);
-    assert_int_equal(flow_resp_bytes(f), 2000);
+    assert_int_equal(conn_orig_bytes(f), 50);
+    assert_int_equal(conn_resp_bytes(f), 2000);
 }
 
 static void test_retransmission_and_wraparound(void **state)
@@ -165,7 +165,7 @@ static void test_retransmission_and_wraparound(void **state)
     seg(true, seq - 1000, 501, TH_ACK, 1000);
     seg(false, 501, seq, TH_ACK, 0);
     const struct flow *f = only();
-    assert_int_equal(flow_orig_bytes(f), 100000);
+    assert_int_equal(conn_orig_bytes(f), 100000);
     assert_string_equal(f->history, "ShADTa");
 }
 
@@ -206,7 +206,7 @@ static void test_span_duplicates(void **state)
     span_session();
     f = only();
     assert_int_equal(f->ep[0].pkts, 10);
-    assert_int_equal(flow_orig_bytes(f), 100);
+    assert_int_equal(conn_orig_bytes(f), 100);
     assert_true(strchr(f->history, 'T') != NULL);
 }
 
@@ -243,8 +243,8 @@ static void test_reuse_after_close(void **state)
     seg(false, 501, 102, TH_ACK | TH_FIN, 0);
     seg(true, 9000, 0, TH_SYN, 0); /* same ports, new ISN: a new connection */
     assert_int_equal(harness_finish(&h), 2);
-    assert_string_equal(flow_conn_state(&h.out.flows[0]), "SF");
-    assert_string_equal(flow_conn_state(&h.out.flows[1]), "S0");
+    assert_string_equal(conn_state(&h.out.flows[0]), "SF");
+    assert_string_equal(conn_state(&h.out.flows[1]), "S0");
 }
 
 static void test_close_delay_splits_late_packets(void **state)
