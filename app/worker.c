@@ -101,6 +101,7 @@ void worker_detach(struct worker *w)
     tls_set_sink(NULL, NULL);
     classify_set_quic_sink(NULL, NULL);
     classify_shutdown();
+    tls_forget_certs();
     w->dec.flows = NULL;
     w->dec.frags = NULL;
     w->det = NULL;

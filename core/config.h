@@ -113,6 +113,9 @@
 #define TLS_MAX_HANDSHAKE (1u << 20)
 /* ...and across all connections: past it, large messages are skipped, not held. */
 #define TLS_MAX_TOTAL_HELD (64ull << 20)
+/* Decoded server certificates kept per worker (by SHA-256), so a certificate seen again
+ * is not decoded again (a few MB at most). */
+#define TLS_CERT_CACHE 1024
 
 /* nDPI: packets of a connection shown to it before it must decide (ndpiReader's
  * defaults); then its state is freed. */

@@ -50,6 +50,7 @@
     X(tls_connections, "TLS connections parsed")                                              \
     X(tls_bad_records, "TLS streams abandoned at a record that is not TLS")                  \
     X(tls_bad_certs, "server certificates that did not decode")                             \
+    X(tls_certs_cached, "server certificates found decoded in the cache (TLS_CERT_CACHE)")                             \
     X(tls_limits, "TLS handshake messages skipped: over TLS_MAX_HANDSHAKE or the global cap") \
     X(tls_handshake_bytes_held, "bytes of TLS handshake buffers allocated now")              \
     X(classify_flows, "connections shown to nDPI")                                           \

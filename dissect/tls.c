@@ -664,14 +664,91 @@ static char *name_string(X509_NAME *nm)
     return s;
 }
 
-/* The server's leaf certificate: subject, issuer, DNS names. */
-static void leaf_certificate(struct tls_info *t, const uint8_t *der, size_t n)
+/* Decoded leaf certificates, by SHA-256 fingerprint, per worker thread.  Servers show
+ * the same certificate to every client, and OpenSSL 3 spends most of a decode on the
+ * public key, which lolwire does not use: as Zeek caches certificates it sees often,
+ * a certificate is decoded once while it stays in this direct-mapped cache. */
+struct cert_entry {
+    char fp[65];                        /* "" when the slot is empty */
+    bool bad;                           /* did not decode */
+    char *subject, *issuer;
+    char *names[TLS_MAX_CERT_NAMES];
+    uint8_t nnames;
+};
+static _Thread_local struct cert_entry *cert_cache; /* TLS_CERT_CACHE slots */
+
+static void cert_entry_clear(struct cert_entry *e)
+{
+    free(e->subject);
+    free(e->issuer);
+    for (unsigned i = 0; i < e->nnames; i++)
+        free(e->names[i]);
+    memset(e, 0, sizeof(*e));
+}
+
+void tls_forget_certs(void)
+{
+    if (!cert_cache)
+        return;
+    for (unsigned i = 0; i < TLS_CERT_CACHE; i++)
+        cert_entry_clear(&cert_cache[i]);
+    free(cert_cache);
+    cert_cache = NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Copy a cache entry's fields into `t` (which owns its strings). */
+static void cert_from_entry(struct tls_info *t, const struct cert_entry *e)
+{
+    if (e->bad) {
+        lw_stats.tls_bad_certs++;
+        return;
+    }
+    t->subject = dup_or_null(e->subject);
+    t->issuer = dup_or_null(e->issuer);
+    for (unsigned i = 0; i < e->nnames; i++)
+        t->cert_names[t->ncert_names++] = dup_or_null(e->names[i]);
+}
+
+static bool decode_leaf(struct tls_info *t, const uint8_t *der, size_t n);
+
+/* The server's leaf certificate: subject, issuer, DNS names; `fp` its SHA-256. */
+static void leaf_certificate(struct tls_info *t, const char *fp, const uint8_t *der, size_t n)
+{
+    if (!cert_cache)
+        cert_cache = calloc(TLS_CERT_CACHE, sizeof(*cert_cache));
+    struct cert_entry *e = NULL;
+    if (cert_cache) {
+        e = &cert_cache[hash_bytes(fp, 64, 0) % TLS_CERT_CACHE];
+        if (strcmp(e->fp, fp) == 0) {
+            lw_stats.tls_certs_cached++;
+            cert_from_entry(t, e);
+            return;
+        }
+    }
+    bool ok = decode_leaf(t, der, n);
+    if (!e)
+        return;
+    cert_entry_clear(e);
+    memcpy(e->fp, fp, sizeof(e->fp));
+    e->bad = !ok;
+    e->subject = dup_or_null(t->subject);
+    e->issuer = dup_or_null(t->issuer);
+    for (unsigned i = 0; i < t->ncert_names; i++)
+        e->names[e->nnames++] = dup_or_null(t->cert_names[i]);
+}
+
+static bool decode_leaf(struct tls_info *t, const uint8_t *der, size_t n)
 {
     const unsigned char *q = der;
     X509 *x = d2i_X509(NULL, &q, (long)n);
     if (!x) {
         lw_stats.tls_bad_certs++;
-        return;
+        return false;
     }
     t->subject = name_string(X509_get_subject_name(x));
     t->issuer = name_string(X509_get_issuer_name(x));
@@ -697,6 +774,7 @@ static void leaf_certificate(struct tls_info *t, const uint8_t *der, size_t n)
                 mem_dup_cap(ASN1_STRING_get0_data(cn), (size_t)ASN1_STRING_length(cn), 255);
     }
     X509_free(x);
+    return true;
 }
 
 static void certificate(struct tls_conn *c, bool is_orig, const uint8_t *p, size_t n)
@@ -719,7 +797,7 @@ static void certificate(struct tls_conn *c, bool is_orig, const uint8_t *p, size
         if (*nfps < TLS_MAX_CERTS)
             hex_digest(EVP_sha256(), der, cl, fps[(*nfps)++]);
         if (!is_orig && *nfps == 1)
-            leaf_certificate(t, der, cl);
+            leaf_certificate(t, fps[0], der, cl);
     }
     if (!is_orig && t->server_name && t->ncerts) {
         t->sni_matches_cert = 0;

@@ -53,6 +53,9 @@ struct tls_info {
 };
 
 typedef void (*tls_sink_fn)(void *ctx, const struct flow *f, const struct tls_info *t);
+/* Free the calling thread's cache of decoded certificates (a worker that stops). */
+void tls_forget_certs(void);
+
 /* The calling thread's sink (each worker sets its own). */
 void tls_set_sink(tls_sink_fn fn, void *ctx);
 

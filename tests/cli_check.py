@@ -265,6 +265,22 @@ def main():
               r.stderr)
         r = run([lw, "-r", wiki, "-i", "lo"])
         check("-i with -r: exit 2", r.returncode == 2, r.stderr)
+        # The certificate cache: google-cert-repeat.pcap shows 2 leaves in 8 connections;
+        # each is decoded once, the other 6 come from the cache with the same fields.
+        out = os.path.join(tmp, "certs")
+        r = run([lw, "-v", "-r", os.path.join(traces, "tls", "google-cert-repeat.pcap"), "-o",
+                 out])
+        ssl = log_rows(out, "ssl.log")
+        by_fp = {}
+        for s in ssl:
+            by_fp.setdefault(s["cert_chain_fps"].split(",")[0], set()).add(
+                (s["subject"], s["issuer"]))
+        cached = re.search(r"tls_certs_cached\s+(\d+)", r.stderr)
+        check("certificate cache: 8 connections, 2 leaves decoded once each, 6 from the cache "
+              "with the same subject and issuer",
+              len(ssl) == 8 and len(by_fp) == 2 and cached is not None and cached.group(1) == "6"
+              and all(len(v) == 1 and "-" not in next(iter(v)) for v in by_fp.values()),
+              f"{by_fp} {r.stderr[-300:]}")
         for bad in ("0", "65", "two"):
             r = run([lw, "-r", wiki, "--threads", bad])
             check(f"--threads {bad}: exit 2 naming it",
