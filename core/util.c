@@ -71,6 +71,26 @@ size_t uid_derive(uint64_t seed, char prefix, const void *data, size_t len, char
     return n;
 }
 
+size_t fmt_u64(char *out, uint64_t v)
+{
+    char t[20];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = t[n - 1 - i];
+    return n;
+}
+
+void fmt_hex4(char *out, uint16_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 3; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+}
+
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 {
     /* A multiply-xorshift construction over 8-byte words (in the spirit of wyhash's

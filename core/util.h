@@ -37,6 +37,12 @@ uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 /* Standard base64 with padding.  `out` holds 4*((len+2)/3)+1 bytes.  Returns length. */
 size_t base64_encode(const uint8_t *in, size_t len, char *out);
 
+/* Decimal digits of `v` into `out` (at least 21 bytes; not NUL-terminated): the length.
+ * The formatting of every number in the logs, without printf's parsing. */
+size_t fmt_u64(char *out, uint64_t v);
+/* `v` as exactly four lower-case hex digits (not NUL-terminated). */
+void fmt_hex4(char *out, uint16_t v);
+
 /* Lower-case hex of `len` bytes; `out` holds 2*len+1 bytes. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 

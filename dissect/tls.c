@@ -217,9 +217,8 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 
 static void sb_dec(struct sbuf *b, unsigned v)
 {
-    char t[16];
-    int n = snprintf(t, sizeof(t), "%u", v);
-    sb_add(b, t, (size_t)n);
+    char t[24];
+    sb_add(b, t, fmt_u64(t, v));
 }
 
 /* The non-GREASE values joined by `sep`: decimal (JA3's "a-b-c") or 4-digit hex
@@ -232,9 +231,13 @@ static void sb_list(struct sbuf *b, const uint16_t *v, size_t n, char sep, bool 
             continue;
         if (!first)
             sb_add(b, &sep, 1);
-        char t[16];
-        int k = snprintf(t, sizeof(t), hex ? "%04x" : "%u", v[i]);
-        sb_add(b, t, (size_t)k);
+        char t[24];
+        if (hex) {
+            fmt_hex4(t, v[i]);
+            sb_add(b, t, 4);
+        } else {
+            sb_add(b, t, fmt_u64(t, v[i]));
+        }
         first = false;
     }
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/util.h"
+
 struct zlog {
     struct zlog_options opt;
     const struct zl_schema *schema;
@@ -320,9 +322,16 @@ static void put_raw(struct zlog *l, const char *s, size_t n)
 static void put_fixed6(struct zlog *l, int64_t us)
 {
     char t[32];
-    const char *sign = us < 0 ? "-" : "";
-    uint64_t a = us < 0 ? (uint64_t)(-us) : (uint64_t)us;
-    int n = snprintf(t, sizeof(t), "%s%" PRIu64 ".%06" PRIu64, sign, a / 1000000, a % 1000000);
+    uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+    size_t n = 0;
+    if (us < 0)
+        t[n++] = '-';
+    n += fmt_u64(t + n, a / 1000000);
+    t[n++] = '.';
+    uint64_t frac = a % 1000000;
+    for (int i = 5; i >= 0; i--, frac /= 10)
+        t[n + (size_t)i] = (char)('0' + frac % 10);
+    n += 6;
     if (l->opt.json) {
         /* JSON numbers in Zeek are the shortest round-trip form: drop trailing zeros. */
         while (n > 2 && t[n - 1] == '0' && t[n - 2] != '.')
@@ -344,15 +353,17 @@ void zl_interval(struct zlog *l, int64_t us)
 void zl_count(struct zlog *l, uint64_t v)
 {
     char t[24];
-    int n = snprintf(t, sizeof(t), "%" PRIu64, v);
-    put_raw(l, t, (size_t)n);
+    put_raw(l, t, fmt_u64(t, v));
 }
 
 void zl_int(struct zlog *l, int64_t v)
 {
     char t[24];
-    int n = snprintf(t, sizeof(t), "%" PRId64, v);
-    put_raw(l, t, (size_t)n);
+    size_t n = 0;
+    if (v < 0)
+        t[n++] = '-';
+    n += fmt_u64(t + n, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    put_raw(l, t, n);
 }
 
 void zl_double(struct zlog *l, double v)

@@ -76,6 +76,24 @@ static void test_uids(void **state)
     assert_string_not_equal(u1, u2); /* another seed, another id */
 }
 
+static void test_fmt(void **state)
+{
+    char t[32];
+    size_t n = fmt_u64(t, 0);
+    assert_int_equal(n, 1);
+    assert_memory_equal(t, "0", 1);
+    n = fmt_u64(t, 10);
+    assert_int_equal(n, 2);
+    assert_memory_equal(t, "10", 2);
+    n = fmt_u64(t, UINT64_MAX);
+    assert_int_equal(n, 20);
+    assert_memory_equal(t, "18446744073709551615", 20);
+    fmt_hex4(t, 0x2f);
+    assert_memory_equal(t, "002f", 4);
+    fmt_hex4(t, 0xfafa);
+    assert_memory_equal(t, "fafa", 4);
+}
+
 static void test_base64(void **state)
 {
     char out[16];
@@ -124,6 +142,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_community_id_table), cmocka_unit_test(test_uids),
+        cmocka_unit_test(test_fmt),
         cmocka_unit_test(test_base64),             cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_cursor),
     };
