@@ -101,6 +101,8 @@ struct flow *conn_packet(struct flow_table *t, const struct l4pkt *p, bool *is_o
         *is_orig_out = true;
     if (p->header_only)
         return f; /* Zeek creates the connection, then rejects the segment */
+    if (f->stream) /* the streams are the packet's next stop: start loading them now */
+        __builtin_prefetch(f->stream, 1);
     flow_note_encap(f, p, created);
     if (created && wants_flip(p)) {
         flow_flip(f);
