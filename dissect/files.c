@@ -30,6 +30,19 @@ struct probe {
     bool active;
 };
 
+/* A content-decoding layer (allocated only for bodies with a Content-Encoding: most have
+ * none, and a layer holds its zlib and lzma state and a 1 KiB passthrough buffer). */
+struct codec {
+    enum { CODEC_ZLIB, CODEC_LZMA } kind;
+    z_stream z;
+    lzma_stream lz;
+    bool init, raw_tried, ended;
+    bool passthrough; /* the bytes were not in this coding: passed on as they are */
+    uint64_t in, out;
+    uint8_t pre[1024]; /* the first input, while nothing decoded: to pass on if the */
+    size_t pre_len;    /* bytes turn out not to be in this coding at all */
+};
+
 struct file_state {
     struct file_info info;
     uint8_t head[FILE_HEAD_BYTES];
@@ -40,16 +53,7 @@ struct file_state {
     EVP_MD_CTX *md[3];
     bool hashing;
     /* content decoding: codec[0] undoes the last coding applied, and so on inwards */
-    struct codec {
-        enum { CODEC_ZLIB, CODEC_LZMA } kind;
-        z_stream z;
-        lzma_stream lz;
-        bool init, raw_tried, ended;
-        bool passthrough; /* the bytes were not in this coding: passed on as they are */
-        uint64_t in, out;
-        uint8_t pre[1024]; /* the first input, while nothing decoded: to pass on if the */
-        size_t pre_len;    /* bytes turn out not to be in this coding at all */
-    } codec[FILE_MAX_CODINGS];
+    struct codec *codec; /* ncodec layers, or NULL */
     bool coding_ignored; /* some declared coding was not applied to the bytes */
     int ncodec;
     bool inflating;
@@ -688,7 +692,7 @@ static void decode_fail(struct file_state *fs, const char *why)
  * and zstd are real codings we cannot undo: the body is then not typed or hashed. */
 static void parse_codings(struct file_state *fs, const char *list)
 {
-    int n = 0;
+    int n = 0, kinds[FILE_MAX_CODINGS];
     const char *p = list;
     while (*p) {
         while (*p && strchr(", ;\t\r\n", *p))
@@ -707,7 +711,7 @@ static void parse_codings(struct file_state *fs, const char *list)
                 return;
             }
             /* gzip and deflate share a decoder (zlib, gzip or raw: detected) */
-            fs->codec[n++].kind = TOKEN("lzma") ? CODEC_LZMA : CODEC_ZLIB;
+            kinds[n++] = TOKEN("lzma") ? CODEC_LZMA : CODEC_ZLIB;
         } else if (!TOKEN("identity")) {
             lw_stats.files_decode_unsupported++;
             if (TOKEN("br") || TOKEN("compress") || TOKEN("x-compress") || TOKEN("zstd")) {
@@ -721,12 +725,13 @@ static void parse_codings(struct file_state *fs, const char *list)
 #undef TOKEN
         p = e;
     }
-    /* The list is in the order applied: codec[0] must undo the last one. */
-    for (int i = 0; i < n / 2; i++) {
-        int kind = fs->codec[i].kind;
-        fs->codec[i].kind = fs->codec[n - 1 - i].kind;
-        fs->codec[n - 1 - i].kind = kind;
+    if (n && !(fs->codec = calloc((size_t)n, sizeof(*fs->codec)))) {
+        decode_fail(fs, "out of memory");
+        return;
     }
+    /* The list is in the order applied: codec[0] must undo the last one. */
+    for (int i = 0; i < n; i++)
+        fs->codec[i].kind = kinds[n - 1 - i];
     fs->ncodec = n;
     fs->inflating = n > 0;
 }
@@ -1038,6 +1043,7 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
     }
     const char *mime = fs->mime;
     free(fs->info.filename);
+    free(fs->codec);
     free(fs);
     return mime;
 }

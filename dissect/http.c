@@ -320,7 +320,7 @@ static void buf_reset(struct http_dir *d)
     d->junk_lines = 0;
     d->start_found = false;
     d->line_over = false;
-    if (d->cap > 4096) { /* do not keep a large buffer for a long-lived connection */
+    if (d->cap) { /* most connections carry one message: do not keep the buffer */
         lw_stats.http_header_bytes_held -= d->cap;
         free(d->buf);
         d->buf = NULL;
