@@ -508,6 +508,7 @@ static void response_bytes(const struct conn *c, uint32_t off, uint32_t len, uin
 }
 
 static bool unfinished; /* --unfinished */
+static bool syn_only;   /* --syn */
 
 /* Emits the next packet of c and advances it. */
 static void conn_step(struct conn *c)
@@ -1649,6 +1650,8 @@ static void usage(FILE *f)
             "  -u UDP         DNS-like UDP flows, query + answer each (default 2000; HTTP mode only)\n"
             "  -t USEC        microseconds between packets (default 10)\n"
             "  --unfinished   connections never close (no FIN/RST), for memory tests\n"
+            "  --syn          a SYN flood / scan: FLOWS single unanswered SYNs from spoofed\n"
+            "                 sources to any port (every packet a new connection)\n"
             "\n"
             "Mixes (flows of several kinds interleaved in one table of CONCURRENT slots):\n"
             "  --tls          TLS-heavy: short TLS 1.3 and 1.2 connections to port 443 (full\n"
@@ -1708,6 +1711,10 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--unfinished")) {
             unfinished = true;
+            continue;
+        }
+        if (!strcmp(a, "--syn")) {
+            syn_only = true;
             continue;
         }
         if (!strcmp(a, "--tls") || !strcmp(a, "--dns") || !strcmp(a, "--mix")) {
@@ -1802,6 +1809,28 @@ int main(int argc, char **argv)
     for (uint32_t h = 0; h < CLIENT_HOSTS; h++) /* each host's ports start somewhere else */
         client_next_port[h] = (uint16_t)rng_below(16384);
     write_global_header();
+
+    if (syn_only) {
+        /* A SYN flood or scan: every flow one SYN, never answered, from spoofed sources in
+         * 10.0.0.0/8 to any port of the servers: FLOWS distinct connections. */
+        for (uint32_t i = 0; i < flows; i++) {
+            uint32_t src = 0x0a000000u | (uint32_t)rng_below(1u << 24);
+            uint32_t dst = server_addr(rng_below(N_SERVERS));
+            uint16_t sport = (uint16_t)(1024 + rng_below(64512));
+            uint16_t dport = (uint16_t)(1 + rng_below(65535));
+            emit_tcp(src, dst, sport, dport, true, (uint16_t)i, (uint32_t)rng_next(), 0, F_SYN,
+                     64240, true, 0);
+        }
+        if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+            fprintf(stderr, "gen_pcap: write failed: %s\n", strerror(errno));
+            return 1;
+        }
+        fprintf(stderr,
+                "gen_pcap: packets=%" PRIu64 " bytes=%" PRIu64 " file_bytes=%" PRIu64
+                " tcp_flows=%" PRIu32 " tcp_packets=%" PRIu64 " udp_flows=0 udp_packets=0\n",
+                n_packets, n_bytes, 24 + 16 * n_packets + n_bytes, flows, n_tcp_packets);
+        return 0;
+    }
 
     if (mode != MODE_HTTP) {
         uint64_t limit = (uint64_t)size_mb << 20;
