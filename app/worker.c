@@ -165,9 +165,10 @@ struct ring {
 };
 
 struct spread {
-    int n;
+    int n;                          /* workers: 0 is the reading thread itself */
     struct worker *w;
-    struct ring *rings;
+    struct ring *rings;             /* rings[i] feeds w[i], i >= 1 */
+    uint8_t slice[256];             /* the worker of each 256th of the hash space */
     int64_t now;                    /* latest packet time read */
     int64_t flushed_at;             /* packet time of the last spread_flush */
     bool started[WORKERS_MAX];
@@ -268,7 +269,7 @@ bool worker_spawn(struct worker *w, const struct worker_env *env, int id)
 
 static void spread_free(struct spread *s)
 {
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 1; i < s->n; i++) {
         struct ring *r = &s->rings[i];
         for (int k = 0; k < SPREAD_RING_BATCHES; k++)
             free(r->slot[k]);
@@ -280,17 +281,28 @@ static void spread_free(struct spread *s)
     free(s);
 }
 
+/* Share the hash space out: the reading thread (worker 0) also reads and copies, so it
+ * takes SPREAD_READER_SHARE percent of a fair share; the others split the rest. */
+static void make_slices(struct spread *s)
+{
+    unsigned own = (256u * SPREAD_READER_SHARE / 100u) / (unsigned)s->n, k = 0;
+    for (; k < own; k++)
+        s->slice[k] = 0;
+    for (unsigned i = 0; k < 256; k++, i++)
+        s->slice[k] = (uint8_t)(1 + i % (unsigned)(s->n - 1));
+}
+
 struct spread *spread_start(const struct worker_env *env, int n)
 {
     struct spread *s = calloc(1, sizeof(*s));
-    if (!s || n > WORKERS_MAX)
+    if (!s || n < 2 || n > WORKERS_MAX)
         goto nomem;
     s->n = n;
     s->w = calloc((size_t)n, sizeof(*s->w));
     s->rings = calloc((size_t)n, sizeof(*s->rings));
     if (!s->w || !s->rings)
         goto nomem;
-    for (int i = 0; i < n; i++) {
+    for (int i = 1; i < n; i++) {
         struct ring *r = &s->rings[i];
         sem_init(&r->ready, 0, 0);
         sem_init(&r->room, 0, SPREAD_RING_BATCHES);
@@ -298,7 +310,13 @@ struct spread *spread_start(const struct worker_env *env, int n)
             if (!(r->slot[k] = malloc(sizeof(struct batch))))
                 goto nomem;
     }
-    for (int i = 0; i < n; i++) {
+    make_slices(s);
+    if (!worker_attach(&s->w[0], env, 0)) {
+        spread_free(s);
+        return NULL;
+    }
+    s->started[0] = true;
+    for (int i = 1; i < n; i++) {
         s->w[i].ring = &s->rings[i];
         if (!worker_spawn(&s->w[i], env, i)) {
             spread_stop(s, NULL);
@@ -317,26 +335,30 @@ nomem:
 void spread_packet(struct spread *s, const struct packet *p)
 {
     uint64_t h = decode_spread_hash(p);
-    int i = (int)(((h >> 32) * (uint64_t)s->n) >> 32);
-    struct ring *r = &s->rings[i];
-    struct batch *b = ring_claim(r);
-    uint32_t len = p->caplen;
-    if (b->n == SPREAD_BATCH_PACKETS || b->used + len > SPREAD_BATCH_BYTES) {
-        ring_hand_over(r, s->now, false);
-        b = ring_claim(r);
-    }
-    if (len > SPREAD_BATCH_BYTES)
-        len = SPREAD_BATCH_BYTES; /* larger than any snap length libpcap reads */
-    b->pk[b->n].ts_us = p->ts_us;
-    b->pk[b->n].caplen = len;
-    b->pk[b->n].wirelen = p->wirelen;
-    b->pk[b->n].off = b->used;
-    b->pk[b->n].linktype = p->linktype;
-    memcpy(b->data + b->used, p->data, len);
-    b->used += len;
-    b->n++;
+    int i = s->slice[h >> 56];
     if (p->ts_us > s->now)
         s->now = p->ts_us;
+    if (i == 0) {
+        decode_packet(&s->w[0].dec, p); /* the reading thread's own share: no copy */
+    } else {
+        struct ring *r = &s->rings[i];
+        struct batch *b = ring_claim(r);
+        uint32_t len = p->caplen;
+        if (b->n == SPREAD_BATCH_PACKETS || b->used + len > SPREAD_BATCH_BYTES) {
+            ring_hand_over(r, s->now, false);
+            b = ring_claim(r);
+        }
+        if (len > SPREAD_BATCH_BYTES)
+            len = SPREAD_BATCH_BYTES; /* larger than any snap length libpcap reads */
+        b->pk[b->n].ts_us = p->ts_us;
+        b->pk[b->n].caplen = len;
+        b->pk[b->n].wirelen = p->wirelen;
+        b->pk[b->n].off = b->used;
+        b->pk[b->n].linktype = p->linktype;
+        memcpy(b->data + b->used, p->data, len);
+        b->used += len;
+        b->n++;
+    }
     /* once a second of packet time, every worker hears the time, so that a worker
      * without packets still ends its idle connections */
     if (s->now - s->flushed_at >= SPREAD_TICK_USEC)
@@ -345,17 +367,24 @@ void spread_packet(struct spread *s, const struct packet *p)
 
 void spread_flush(struct spread *s)
 {
-    for (int i = 0; i < s->n; i++)
+    for (int i = 1; i < s->n; i++)
         ring_hand_over(&s->rings[i], s->now, false);
+    flow_advance_time(s->w[0].dec.flows, s->now);
+    worker_hosts(&s->w[0]);
     s->flushed_at = s->now;
 }
 
 void spread_stop(struct spread *s, struct lw_stats *each)
 {
-    for (int i = 0; i < s->n; i++)
+    for (int i = 1; i < s->n; i++)
         if (s->started[i])
             ring_hand_over(&s->rings[i], s->now, true);
-    for (int i = 0; i < s->n; i++) {
+    if (s->started[0]) {
+        worker_detach(&s->w[0]); /* while the others finish theirs */
+        if (each)
+            each[0] = s->w[0].stats;
+    }
+    for (int i = 1; i < s->n; i++) {
         if (!s->started[i])
             continue;
         pthread_join(s->w[i].thread, NULL);

@@ -1,7 +1,8 @@
 /* worker.h: one worker owns one pipeline: decoder, connection table, fragment and TCP
  * reassembly, nDPI, detection and counters, all touched by its thread alone.
  *
- *   files:  reader thread --spread hash--> ring of packet batches --> worker thread (xN)
+ *   files:  main thread: read, spread hash --> its own share: worker 0, in place
+ *                                          --> ring of packet batches --> worker thread 1..N-1
  *   live:   one socket per worker in a PACKET_FANOUT (hash) group  --> worker thread (xN)
  *   --threads 1: the main thread reads and is the only worker, with no ring.
  *
@@ -76,9 +77,10 @@ bool worker_spawn(struct worker *w, const struct worker_env *env, int id);
 
 struct spread;
 
-/* Start `n` worker threads fed by rings.  NULL with a message when they cannot start. */
+/* `n` >= 2 workers: the calling thread (it reads) is worker 0, and n - 1 threads fed by
+ * rings.  NULL with a message when they cannot start. */
 struct spread *spread_start(const struct worker_env *env, int n);
-/* Copy one packet into its worker's batch. */
+/* Run one packet in worker 0, or copy it into its worker's batch. */
 void spread_packet(struct spread *s, const struct packet *p);
 /* Send every worker its batch so far (time moves on for workers with no packets). */
 void spread_flush(struct spread *s);
