@@ -93,12 +93,14 @@ TLS_ARGS=(--tls --size-mb 200 -c 1000 -s 1)
 DNS_ARGS=(--dns --size-mb 100 -c 1000 -s 1)
 MIXED_100M_ARGS=(--mix --size-mb 100 -c 1000 -s 1) # mixed-1g's first flows (same bytes to 54 MB)
 MIXED_1G_ARGS=(--mix --size-mb 1024 -c 1000 -s 1)
-# The same mixes paced at 600 us a packet (about 11 Mbit/s of packet time): the 100 MB one
+# The same mix paced at 600 us a packet (about 11 Mbit/s of packet time): the 100 MB one
 # lasts 74 s, past the longest timeout (UDP, 60 s), so both show the steady state, where
 # connections end as fast as they start.  The mixed captures above are bursts (1 GB in 13 s
 # of packet time): every connection they hold is still within its timeouts at the end.
-STEADY_100M_ARGS=(--mix --size-mb 100 -c 1000 -s 1 -t 600)
-STEADY_1G_ARGS=(--mix --size-mb 1024 -c 1000 -s 1 -t 600)
+# 200 flows at once, not 1000: at this pace a flow's next packet would otherwise now and
+# then come over 5 s later, and a SYN-ACK that late starts a new connection (Zeek's too).
+STEADY_100M_ARGS=(--mix --size-mb 100 -c 200 -s 1 -t 600)
+STEADY_1G_ARGS=(--mix --size-mb 1024 -c 200 -s 1 -t 600)
 # A SYN flood / 1M-flow scan: a million single unanswered SYNs; lolwire runs with a cap.
 SYN_ARGS=(--syn -f 1000000 -t 1 -s 1)
 SYN_MAX_FLOWS=100000
