@@ -53,10 +53,52 @@ def netns_pair(ns_a, ns_b, if_a, if_b):
     return sh
 
 
+def can_netns(what):
+    """Root and iproute2, for the tests on a veth between namespaces (a failed check if not)."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        check(f"{what} (needs root and iproute2)", False, "not root or no ip")
+        return False
+    return True
+
+
+def web_pair(ns_a, ns_b, if_a, if_b, www, files, procs):
+    """netns_pair, and a web server on 192.0.2.1:8000 in ns_a serving `files` ({name:
+    bytes}) from the directory `www` (its process joins `procs`).  Returns the runner."""
+    sh = netns_pair(ns_a, ns_b, if_a, if_b)
+    os.makedirs(www)
+    for name, data in files.items():
+        open(os.path.join(www, name), "wb").write(data)
+    procs.append(subprocess.Popen(["ip", "netns", "exec", ns_a, sys.executable, "-m",
+                                   "http.server", "8000", "--bind", "192.0.2.1",
+                                   "--directory", www], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL))
+    return sh
+
+
+def stop_sensor(p, what):
+    """SIGTERM the sensor `p`; its stderr, or None (a failed check) if it did not exit
+    within 20 s."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        return p.communicate(timeout=20)[1]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        check(f"{what}: stops on SIGTERM", False, "did not exit within 20 s")
+        return None
+
+
+def teardown(procs, namespaces):
+    for pr in procs:
+        if pr.poll() is None:
+            pr.kill()
+            pr.wait()
+    for ns in namespaces:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
 def live_capture(lw, tmp):
     """Capture live on a veth inside network namespaces made here, while a ping runs."""
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        check("live capture on a veth (needs root and iproute2)", False, "not root or no ip")
+    if not can_netns("live capture on a veth"):
         return
     ns_a, ns_b = "lwtest-a", "lwtest-b"
     try:
@@ -67,12 +109,8 @@ def live_capture(lw, tmp):
         time.sleep(1.5)
         ping = sh("ip", "netns", "exec", ns_b, "ping", "-c", "3", "-i", "0.2", "192.0.2.1")
         time.sleep(0.5)
-        p.send_signal(signal.SIGTERM)
-        try:
-            _, err = p.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            check("live capture stops on SIGTERM", False, "did not exit within 20 s")
+        err = stop_sensor(p, "live capture")
+        if err is None:
             return
         check("live capture exits 0 on SIGTERM", p.returncode == 0, err)
         rows = conn_rows(out)
@@ -91,20 +129,13 @@ def live_workers(lw, tmp):
     """--threads 2 live: two sockets in one PACKET_FANOUT group on a veth.  16 HTTP
     connections must each be logged once, whole (SF, both sides' bytes), and both workers
     must have had packets."""
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        check("live capture with --threads 2 (needs root and iproute2)", False, "not root")
+    if not can_netns("live capture with --threads 2"):
         return
     ns_a, ns_b = "lwtest-wa", "lwtest-wb"
     procs = []
     try:
-        sh = netns_pair(ns_a, ns_b, "lww0", "lww1")
-        www = os.path.join(tmp, "www-workers")
-        os.makedirs(www)
-        open(os.path.join(www, "f.bin"), "wb").write(os.urandom(50000))
-        procs.append(subprocess.Popen(["ip", "netns", "exec", ns_a, sys.executable, "-m",
-                                       "http.server", "8000", "--bind", "192.0.2.1",
-                                       "--directory", www], stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+        sh = web_pair(ns_a, ns_b, "lww0", "lww1", os.path.join(tmp, "www-workers"),
+                      {"f.bin": os.urandom(50000)}, procs)
         out = os.path.join(tmp, "live-workers")
         p = subprocess.Popen(["ip", "netns", "exec", ns_a, lw, "-i", "lww0", "-o", out, "-v",
                               "--seed", "1", "--threads", "2", "tcp port 8000"],
@@ -115,12 +146,8 @@ def live_workers(lw, tmp):
             sh("ip", "netns", "exec", ns_b, "curl", "-s", "-o", "/dev/null",
                f"http://192.0.2.1:8000/f.bin?{i}")
         time.sleep(1.0)
-        p.send_signal(signal.SIGTERM)
-        try:
-            _, err = p.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            check("--threads 2 live: stops on SIGTERM", False, "did not exit within 20 s")
+        err = stop_sensor(p, "--threads 2 live")
+        if err is None:
             return
         check("--threads 2 live: exits 0 on SIGTERM", p.returncode == 0, err[-500:])
         rows = [r for r in conn_rows(out) if r["id.resp_p"] == "8000"]
@@ -137,11 +164,7 @@ def live_workers(lw, tmp):
         check("--threads 2 live: both workers had packets (fanout spreads connections)",
               m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0, err[-500:])
     finally:
-        for pr in procs:
-            if pr.poll() is None:
-                pr.kill()
-        for ns in (ns_a, ns_b):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        teardown(procs, (ns_a, ns_b))
 
 
 def live_follow(lw, tmp):
@@ -151,21 +174,13 @@ def live_follow(lw, tmp):
     requests)."""
     import json
     import socket
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        check("--follow live (needs root and iproute2)", False, "not root or no ip")
+    if not can_netns("--follow live"):
         return
     ns_a, ns_b = "lwtest-fa", "lwtest-fb"
     procs = []
     try:
-        sh = netns_pair(ns_a, ns_b, "lwf0", "lwf1")
-        www = os.path.join(tmp, "www")
-        os.makedirs(www)
-        open(os.path.join(www, "tool.exe"), "wb").write(b"MZ" + b"\0" * 200)
-        open(os.path.join(www, "a.txt"), "w").write("a\n")
-        procs.append(subprocess.Popen(["ip", "netns", "exec", ns_a, sys.executable, "-m",
-                                       "http.server", "8000", "--bind", "192.0.2.1",
-                                       "--directory", www], stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+        sh = web_pair(ns_a, ns_b, "lwf0", "lwf1", os.path.join(tmp, "www"),
+                      {"tool.exe": b"MZ" + b"\0" * 200, "a.txt": b"a\n"}, procs)
         feed = os.path.join(tmp, "sysmon.jsonl")
         open(feed, "w").close()
         out = os.path.join(tmp, "follow")
@@ -212,12 +227,8 @@ def live_follow(lw, tmp):
               Image="C:\\Windows\\System32\\msiexec.exe",
               CommandLine="msiexec /i http://192.0.2.1:8000/a.txt?late /qn")
         time.sleep(1.0)
-        p.send_signal(signal.SIGTERM)
-        try:
-            _, err = p.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            check("--follow: exits on SIGTERM", False, "did not exit within 20 s")
+        err = stop_sensor(p, "--follow")
+        if err is None:
             return
         http = log_rows(out, "http.log")
         tool = [h for h in http if h["uri"] == "/tool.exe"]
@@ -239,12 +250,7 @@ def live_follow(lw, tmp):
               any(not n["sub"].startswith("follow-up") for n in late),
               str([(n["rule"], n["sub"][:40]) for n in late]))
     finally:
-        for pr in procs:
-            if pr.poll() is None:
-                pr.kill()
-                pr.wait()
-        for ns in (ns_a, ns_b):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        teardown(procs, (ns_a, ns_b))
 
 
 def main():
