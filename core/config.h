@@ -28,7 +28,7 @@
 #define SPREAD_TICK_USEC 1000000
 /* The reading thread is worker 0 and also reads, hashes and copies for the others: it
  * takes this percentage of a fair share of the connections. */
-#define SPREAD_READER_SHARE 70
+#define SPREAD_READER_SHARE 90
 
 /* SPAN duplicates: a session mirroring both the ingress and the egress port shows every
  * frame twice.  A packet identical to one of the connection's last FLOW_DUP_SLOTS
