@@ -19,16 +19,16 @@
 
 /* Workers (app/worker.c): at most WORKERS_MAX threads; the reader hands each a ring of
  * SPREAD_RING_BATCHES batches of up to SPREAD_BATCH_PACKETS packets or SPREAD_BATCH_BYTES
- * bytes (4.5 MiB a worker), and every worker hears the time once per SPREAD_TICK_USEC of
- * packet time. */
+ * bytes (16 MiB a worker: slack for uneven load), and every worker hears the time once per
+ * SPREAD_TICK_USEC of packet time. */
 #define WORKERS_MAX 64
-#define SPREAD_RING_BATCHES 8
+#define SPREAD_RING_BATCHES 32
 #define SPREAD_BATCH_PACKETS 512
 #define SPREAD_BATCH_BYTES (512u << 10)
 #define SPREAD_TICK_USEC 1000000
 /* The reading thread is worker 0 and also reads, hashes and copies for the others: it
  * takes this percentage of a fair share of the connections. */
-#define SPREAD_READER_SHARE 90
+#define SPREAD_READER_SHARE 75
 
 /* SPAN duplicates: a session mirroring both the ingress and the egress port shows every
  * frame twice.  A packet identical to one of the connection's last FLOW_DUP_SLOTS
