@@ -141,6 +141,9 @@ static void worker_run_live(struct worker *w)
 
 /* ---- the reader's rings --------------------------------------------------------------- */
 
+/* A batch holds any packet libpcap hands out (its largest snap length is 256 KiB). */
+_Static_assert(SPREAD_BATCH_BYTES >= 262144, "a batch must hold the largest packet");
+
 /* A batch of packets copied out of libpcap's buffer. */
 struct batch {
     uint32_t n;                     /* packets */
@@ -348,8 +351,6 @@ void spread_packet(struct spread *s, const struct packet *p)
             ring_hand_over(r, s->now, false);
             b = ring_claim(r);
         }
-        if (len > SPREAD_BATCH_BYTES)
-            len = SPREAD_BATCH_BYTES; /* larger than any snap length libpcap reads */
         b->pk[b->n].ts_us = p->ts_us;
         b->pk[b->n].caplen = len;
         b->pk[b->n].wirelen = p->wirelen;
