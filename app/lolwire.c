@@ -41,6 +41,21 @@ static void on_signal(int sig)
     capture_break(atomic_load(&current_capture));
 }
 
+static int64_t wall_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static atomic_int reopen_requested; /* SIGHUP */
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    atomic_store(&reopen_requested, 1);
+}
+
 static bool stopping(void)
 {
     return atomic_load_explicit(&stop_requested, memory_order_relaxed) != 0;
@@ -148,7 +163,47 @@ struct run {
     int failures; /* sources that could not be read completely */
     bool usage_error;
     struct lw_stats each[WORKERS_MAX]; /* each worker's counters, once it stopped */
+    struct logs *logs;
+    struct eve *eve;
+    int64_t period;                   /* --rotate: the current period's start, 0 = none yet */
 };
+
+/* Close the period [start, end): every log renamed with it (UTC, Zeek's date form). */
+static void rotate_period(struct run *r, int64_t start, int64_t end)
+{
+    char a[32], b[32], suffix[80];
+    struct tm tm;
+    time_t t = (time_t)(start / 1000000);
+    gmtime_r(&t, &tm);
+    strftime(a, sizeof(a), "%Y-%m-%d-%H-%M-%S", &tm);
+    t = (time_t)(end / 1000000);
+    gmtime_r(&t, &tm);
+    strftime(b, sizeof(b), "%Y-%m-%d-%H-%M-%S", &tm);
+    snprintf(suffix, sizeof(suffix), "%s_%s", a, b);
+    if (!logs_rotate(r->logs, suffix))
+        r->failures++;
+}
+
+/* SIGHUP's reopen, and --rotate at the interval boundaries of `now` (packet time when
+ * reading files, the clock when live); cheap enough for every packet. */
+static void housekeeping(struct run *r, int64_t now)
+{
+    if (atomic_load_explicit(&reopen_requested, memory_order_relaxed)) {
+        atomic_store(&reopen_requested, 0);
+        if (!logs_rotate(r->logs, NULL) || !eve_reopen(r->eve))
+            r->failures++;
+    }
+    int64_t iv = r->opt->rotate_us;
+    if (!iv || now <= 0)
+        return;
+    int64_t start = now - now % iv;
+    if (!r->period)
+        r->period = start;
+    else if (start > r->period) {
+        rotate_period(r, r->period, start);
+        r->period = start;
+    }
+}
 
 /* --follow: what the host event files gained.  Workers notice the store's new generation
  * (worker_hosts) and write follow-up notices for what waited. */
@@ -172,6 +227,7 @@ static void run_capture(struct run *r, struct capture *c)
     while (!stopping()) {
         enum capture_status st = capture_next(c, &pkt);
         if (st == CAPTURE_PACKET) {
+            housekeeping(r, pkt.ts_us);
             if (r->spread)
                 spread_packet(r->spread, &pkt);
             else
@@ -185,6 +241,7 @@ static void run_capture(struct run *r, struct capture *c)
         } else if (st == CAPTURE_IDLE) {
             if (r->nfollow)
                 poll_follow(r);
+            housekeeping(r, wall_now());
             /* Live and quiet: let wall-clock time expire idle connections. */
             struct timeval tv;
             gettimeofday(&tv, NULL);
@@ -245,6 +302,7 @@ static void run_live_workers(struct run *r, struct worker *w, int n)
             break;
         if (r->nfollow)
             poll_follow(r);
+        housekeeping(r, wall_now());
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -304,13 +362,6 @@ static void print_summary(const struct options *o, const struct lw_stats *each,
     }
     if (o->verbose)
         stats_print(stderr, &lw_stats);
-}
-
-static int64_t wall_now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
 int main(int argc, char **argv)
@@ -397,7 +448,7 @@ int main(int argc, char **argv)
         .keep_duplicates = opt.keep_duplicates,
         .community_id_seed = opt.community_id_seed,
     };
-    struct run r = {.opt = &opt, .env = &env};
+    struct run r = {.opt = &opt, .env = &env, .logs = &logs, .eve = eve};
 
     /* Host events first: a replay's host logs are complete before its traffic.  With
      * --follow the files stay open and are read again as they grow. */
@@ -422,6 +473,9 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     struct worker *live_workers = NULL;
@@ -492,6 +546,8 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < opt.threads; i++)
         stats_add(&lw_stats, &r.each[i]);
+    if (r.period) /* the last period, cut short by the end of input or a signal */
+        rotate_period(&r, r.period, r.period + opt.rotate_us);
     for (int i = 0; i < r.nfollow; i++)
         hostev_follow_close(r.follow[i]);
     bool logs_ok = logs_close(&logs);

@@ -30,6 +30,9 @@ static void usage(FILE *out)
             "  -o DIR                  log directory, created if missing (default ./logs)\n"
             "  --json                  write JSON lines instead of Zeek TSV\n"
             "  --eve FILE              also write alerts as Suricata EVE JSON lines (appends)\n"
+            "  --rotate SECONDS        rotate the logs every SECONDS (packet time when reading\n"
+            "                          files): conn.START_END.log; SIGHUP reopens every log\n"
+            "                          and the EVE file (for logrotate)\n"
             "\n"
             "Detection:\n"
             "  --rules FILE            add rules, lists and allowlists from FILE; repeatable\n"
@@ -92,7 +95,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 enum {
     OPT_JSON = 256, OPT_SEED, OPT_CID_SEED, OPT_LOCAL_NETS, OPT_MAX_FLOWS, OPT_RULES,
     OPT_NO_BUILTIN, OPT_LIST_RULES, OPT_MIN_SEV, OPT_EVE, OPT_GEOIP, OPT_NO_GEOIP, OPT_HOST_EVENTS, OPT_FOLLOW, OPT_HOST_WAIT,
-    OPT_KEEP_DUPS, OPT_HASHES, OPT_THREADS
+    OPT_KEEP_DUPS, OPT_HASHES, OPT_THREADS, OPT_ROTATE
 };
 
 /* --hashes: "auto" (every hash for payloads, SHA-256 for display content), "all",
@@ -138,6 +141,7 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
         {"local-nets", required_argument, NULL, OPT_LOCAL_NETS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"rotate", required_argument, NULL, OPT_ROTATE},
         {"keep-duplicates", no_argument, NULL, OPT_KEEP_DUPS},
         {"hashes", required_argument, NULL, OPT_HASHES},
         {"rules", required_argument, NULL, OPT_RULES},
@@ -234,6 +238,14 @@ enum opt_result options_parse(struct options *o, int argc, char **argv)
             break;
         case OPT_KEEP_DUPS:
             o->keep_duplicates = true;
+            break;
+        case OPT_ROTATE:
+            if (!parse_u64(optarg, 366ull * 86400, &v) || v < 1) {
+                fprintf(stderr, "lolwire: --rotate wants 1 to %llu seconds, not '%s'\n",
+                        366ull * 86400, optarg);
+                return OPT_USAGE_ERROR;
+            }
+            o->rotate_us = (int64_t)v * 1000000;
             break;
         case OPT_THREADS:
             if (!parse_u64(optarg, WORKERS_MAX, &v) || v < 1) {

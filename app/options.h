@@ -23,6 +23,7 @@ struct options {
     uint64_t seed;
     uint16_t community_id_seed;
     uint32_t max_flows;
+    int64_t rotate_us;                /* --rotate: log rotation interval, 0 = none */
     int threads;                      /* --threads: worker threads (1: one thread reads
                                        * and decodes) */
     bool keep_duplicates;

@@ -245,11 +245,27 @@ void eve_alert(void *ctx, const struct notice *n)
         put(b, "}");
     }
     put(b, "}\n");
-    if (fwrite(b->p, 1, b->len, e->f) != b->len && !e->failed) {
+    if ((!e->f || fwrite(b->p, 1, b->len, e->f) != b->len) && !e->failed) {
         e->failed = true;
         fprintf(stderr, "lolwire: writing %s: %s\n", e->path, strerror(errno));
     }
     pthread_mutex_unlock(&e->lock);
+}
+
+bool eve_reopen(struct eve *e)
+{
+    if (!e)
+        return true;
+    pthread_mutex_lock(&e->lock);
+    if (e->f)
+        fclose(e->f);
+    e->f = fopen(e->path, "a");
+    if (!e->f && !e->failed) {
+        e->failed = true;
+        fprintf(stderr, "lolwire: reopening %s: %s\n", e->path, strerror(errno));
+    }
+    pthread_mutex_unlock(&e->lock);
+    return e->f != NULL;
 }
 
 bool eve_close(struct eve *e)
@@ -257,7 +273,7 @@ bool eve_close(struct eve *e)
     if (!e)
         return true;
     bool ok = !e->failed;
-    if (fclose(e->f) != 0) {
+    if (e->f && fclose(e->f) != 0) {
         fprintf(stderr, "lolwire: closing %s: %s\n", e->path, strerror(errno));
         ok = false;
     }

@@ -26,6 +26,9 @@ void eve_alert(void *ctx, const struct notice *n);
 
 /* Close; false (with a message on stderr) if a write failed. */
 bool eve_close(struct eve *e);
+/* Close and open the file again (SIGHUP, after logrotate moved it); false on failure (the
+ * message printed, later alerts are lost and the exit status says so). */
+bool eve_reopen(struct eve *e);
 
 /* Suricata's timestamp form of `us` (UTC): 2023-08-16T04:54:08.308191+0000. */
 void eve_timestamp(int64_t us, char out[40]);

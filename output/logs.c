@@ -510,6 +510,17 @@ void logs_weird(void *ctx, const struct weird_event *ev)
     zl_end(l);
 }
 
+bool logs_rotate(struct logs *lg, const char *suffix)
+{
+    bool ok = true;
+    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl, lg->quic,
+                          lg->notice, lg->hostev};
+    for (size_t i = 0; i < ARRAY_LEN(all); i++)
+        if (all[i] && !zlog_rotate(all[i], suffix))
+            ok = false;
+    return ok;
+}
+
 bool logs_close(struct logs *lg)
 {
     bool ok = true;

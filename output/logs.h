@@ -59,6 +59,11 @@ void logs_notice(void *ctx, const struct notice *n);
 /* Write a host event to host_events.log (a hostev_sink_fn). */
 void logs_hostev(void *ctx, const struct hostev *e);
 
+/* Rotate every log (zlog_rotate): `suffix` names the period
+ * ("2026-12-02-17-00-00_2026-12-02-18-00-00", UTC), or NULL to reopen after logrotate
+ * moved the files (SIGHUP). */
+bool logs_rotate(struct logs *lg, const char *suffix);
+
 /* Close every log; returns false (with a message on stderr) if a write failed. */
 bool logs_close(struct logs *lg);
 

@@ -245,22 +245,47 @@ static bool open_file(struct zlog *l)
     return true;
 }
 
+/* Write #close and close the file (the log's lock held). */
+static void close_file(struct zlog *l)
+{
+    if (!l->f)
+        return;
+    if (!l->opt.json) {
+        char ts[32];
+        stamp(ts, sizeof(ts));
+        fprintf(l->f, "#close\t%s\n", ts);
+    }
+    if (fclose(l->f) != 0)
+        fail(l, "write failed");
+    l->f = NULL;
+}
+
+bool zlog_rotate(struct zlog *l, const char *suffix)
+{
+    bool ok = true;
+    pthread_mutex_lock(&l->lock);
+    if (l->f) {
+        close_file(l);
+        if (suffix) {
+            char from[4096], to[4200];
+            snprintf(from, sizeof(from), "%s/%s.log", l->dir, l->schema->path);
+            snprintf(to, sizeof(to), "%s/%s.%s.log", l->dir, l->schema->path, suffix);
+            if (rename(from, to) != 0) {
+                fail(l, "cannot rename for rotation");
+                ok = false;
+            }
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    return ok;
+}
+
 bool zlog_close(struct zlog *l)
 {
     if (!l)
         return true;
+    close_file(l);
     bool ok = !l->failed;
-    if (l->f) {
-        if (!l->opt.json) {
-            char ts[32];
-            stamp(ts, sizeof(ts));
-            fprintf(l->f, "#close\t%s\n", ts);
-        }
-        if (fclose(l->f) != 0) {
-            fail(l, "write failed");
-            ok = false;
-        }
-    }
     free(l->line.p);
     free(l->dir);
     pthread_mutex_destroy(&l->lock);

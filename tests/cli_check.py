@@ -6,6 +6,7 @@ log directory), 2 usage error (bad option or value, bad capture filter).
 
 Usage: cli_check.py LOLWIRE SHARED_DIR
 """
+import contextlib
 import os
 import re
 import shutil
@@ -96,6 +97,18 @@ def teardown(procs, namespaces):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+@contextlib.contextmanager
+def web_lab(tag, tmp, files):
+    """web_pair in namespaces lwtest-<tag>a/b joined by lw<tag>0/1, torn down after."""
+    ns_a, ns_b = f"lwtest-{tag}a", f"lwtest-{tag}b"
+    procs = []
+    try:
+        yield web_pair(ns_a, ns_b, f"lw{tag}0", f"lw{tag}1", os.path.join(tmp, "www-" + tag),
+                       files, procs), ns_a, ns_b, procs
+    finally:
+        teardown(procs, (ns_a, ns_b))
+
+
 def live_capture(lw, tmp):
     """Capture live on a veth inside network namespaces made here, while a ping runs."""
     if not can_netns("live capture on a veth"):
@@ -131,11 +144,7 @@ def live_workers(lw, tmp):
     must have had packets."""
     if not can_netns("live capture with --threads 2"):
         return
-    ns_a, ns_b = "lwtest-wa", "lwtest-wb"
-    procs = []
-    try:
-        sh = web_pair(ns_a, ns_b, "lww0", "lww1", os.path.join(tmp, "www-workers"),
-                      {"f.bin": os.urandom(50000)}, procs)
+    with web_lab("w", tmp, {"f.bin": os.urandom(50000)}) as (sh, ns_a, ns_b, procs):
         out = os.path.join(tmp, "live-workers")
         p = subprocess.Popen(["ip", "netns", "exec", ns_a, lw, "-i", "lww0", "-o", out, "-v",
                               "--seed", "1", "--threads", "2", "tcp port 8000"],
@@ -163,8 +172,51 @@ def live_workers(lw, tmp):
         m = re.search(r"packets per worker: (\d+) (\d+)", err)
         check("--threads 2 live: both workers had packets (fanout spreads connections)",
               m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0, err[-500:])
-    finally:
-        teardown(procs, (ns_a, ns_b))
+
+
+def live_rotation(lw, tmp):
+    """--rotate 2 live while 12 downloads run one every 0.5 s, and a SIGHUP after
+    http.log was moved away (as logrotate does): every transaction appears exactly once
+    across the files, and every file has a header and #close."""
+    import glob
+    if not can_netns("--rotate and SIGHUP live"):
+        return
+    with web_lab("r", tmp, {"r.bin": os.urandom(3000)}) as (sh, ns_a, ns_b, procs):
+        out = os.path.join(tmp, "rotate")
+        p = subprocess.Popen(["ip", "netns", "exec", ns_a, lw, "-i", "lwr0", "-o", out,
+                              "--seed", "1", "--rotate", "2", "--threads", "2",
+                              "tcp port 8000"], stderr=subprocess.PIPE, text=True)
+        procs.append(p)
+        time.sleep(1.5)
+        for i in range(12):
+            sh("ip", "netns", "exec", ns_b, "curl", "-s", "-o", "/dev/null",
+               f"http://192.0.2.1:8000/r.bin?{i}")
+            if i == 6 and os.path.exists(os.path.join(out, "http.log")):
+                os.rename(os.path.join(out, "http.log"), os.path.join(out, "http.moved"))
+                p.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+        time.sleep(1.0)
+        err = stop_sensor(p, "--rotate live")
+        if err is None:
+            return
+        files = sorted(glob.glob(os.path.join(out, "http*")))
+        uris = []
+        bad = []
+        for f in files:
+            text = open(f, encoding="utf-8", errors="replace").read()
+            if not text.startswith("#separator") or not text.rstrip("\n").split("\n")[-1].startswith("#close"):
+                bad.append(os.path.basename(f))
+            uris += [line.split("\t")[9] for line in text.splitlines()
+                     if line and not line.startswith("#")]
+        rotated = [f for f in files if re.search(r"http\.\d{4}(-\d\d){5}_\d{4}(-\d\d){5}\.log$", f)]
+        check("--rotate 2 and SIGHUP live: exits 0", p.returncode == 0, err[-300:])
+        check("--rotate 2 and SIGHUP live: each of 12 transactions once across the files",
+              sorted(uris) == sorted(f"/r.bin?{i}" for i in range(12)),
+              f"{sorted(uris)} in {[os.path.basename(f) for f in files]}")
+        check("--rotate 2 and SIGHUP live: periods rotated, the moved file closed, every "
+              "file with a header and #close",
+              len(rotated) >= 2 and os.path.join(out, "http.moved") in files and not bad,
+              f"{[os.path.basename(f) for f in files]} bad={bad}")
 
 
 def live_follow(lw, tmp):
@@ -176,11 +228,7 @@ def live_follow(lw, tmp):
     import socket
     if not can_netns("--follow live"):
         return
-    ns_a, ns_b = "lwtest-fa", "lwtest-fb"
-    procs = []
-    try:
-        sh = web_pair(ns_a, ns_b, "lwf0", "lwf1", os.path.join(tmp, "www"),
-                      {"tool.exe": b"MZ" + b"\0" * 200, "a.txt": b"a\n"}, procs)
+    with web_lab("f", tmp, {"tool.exe": b"MZ" + b"\0" * 200, "a.txt": b"a\n"}) as (sh, ns_a, ns_b, procs):
         feed = os.path.join(tmp, "sysmon.jsonl")
         open(feed, "w").close()
         out = os.path.join(tmp, "follow")
@@ -249,8 +297,6 @@ def live_follow(lw, tmp):
                   n["proc.image"].endswith("msiexec.exe") for n in late) and
               any(not n["sub"].startswith("follow-up") for n in late),
               str([(n["rule"], n["sub"][:40]) for n in late]))
-    finally:
-        teardown(procs, (ns_a, ns_b))
 
 
 def main():
@@ -287,6 +333,10 @@ def main():
               len(ssl) == 8 and len(by_fp) == 2 and cached is not None and cached.group(1) == "6"
               and all(len(v) == 1 and "-" not in next(iter(v)) for v in by_fp.values()),
               f"{by_fp} {r.stderr[-300:]}")
+        for bad in ("0", "-5", "soon"):
+            r = run([lw, "-r", wiki, "--rotate", bad])
+            check(f"--rotate {bad}: exit 2 naming it",
+                  r.returncode == 2 and f"'{bad}'" in r.stderr, r.stderr)
         for bad in ("0", "65", "two"):
             r = run([lw, "-r", wiki, "--threads", bad])
             check(f"--threads {bad}: exit 2 naming it",
@@ -379,6 +429,7 @@ def main():
         detection_options(lw, wiki, shared, tmp)
         live_capture(lw, tmp)
         live_workers(lw, tmp)
+        live_rotation(lw, tmp)
         live_follow(lw, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
