@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/util.h"
@@ -264,13 +265,19 @@ bool zlog_rotate(struct zlog *l, const char *suffix)
 {
     bool ok = true;
     pthread_mutex_lock(&l->lock);
-    if (l->f) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.log", l->dir, l->schema->path);
+    struct stat now, open_st;
+    if (l->f && !suffix && stat(path, &now) == 0 && fstat(fileno(l->f), &open_st) == 0 &&
+        now.st_ino == open_st.st_ino && now.st_dev == open_st.st_dev) {
+        /* a reopen, but the file was not moved: keep writing it (reopening would
+         * truncate it) */
+    } else if (l->f) {
         close_file(l);
         if (suffix) {
-            char from[4096], to[4200];
-            snprintf(from, sizeof(from), "%s/%s.log", l->dir, l->schema->path);
+            char to[4200];
             snprintf(to, sizeof(to), "%s/%s.%s.log", l->dir, l->schema->path, suffix);
-            if (rename(from, to) != 0) {
+            if (rename(path, to) != 0) {
                 fail(l, "cannot rename for rotation");
                 ok = false;
             }

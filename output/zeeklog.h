@@ -57,8 +57,9 @@ struct zlog;
 struct zlog *zlog_new(const struct zlog_options *opt, const struct zl_schema *schema);
 
 /* Close the current file (with `#close`); with `suffix`, rename it `<path>.<suffix>.log`
- * (interval rotation), without (SIGHUP: logrotate moved it) leave it be.  The next record
- * opens a new file with its header.  Under the log's lock: no record is split or lost. */
+ * (interval rotation); without (SIGHUP), only when the file was moved or removed
+ * (logrotate): a file still in place is kept and written on.  The next record opens a new
+ * file with its header.  Under the log's lock: no record is split or lost. */
 bool zlog_rotate(struct zlog *l, const char *suffix);
 
 /* Write `#close` (TSV), flush and free.  Returns false if any write failed. */

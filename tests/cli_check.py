@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from zeek_conn_compare import log_rows  # noqa: E402
+from zeek_conn_compare import log_rows, read_zeek_log  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -176,8 +176,9 @@ def live_workers(lw, tmp):
 
 def live_rotation(lw, tmp):
     """--rotate 2 live while 12 downloads run one every 0.5 s, and a SIGHUP after
-    http.log was moved away (as logrotate does): every transaction appears exactly once
-    across the files, and every file has a header and #close."""
+    http.log was moved away (as logrotate does), conn.log left in place: every transaction
+    and every connection appears exactly once across the files, and every file has a
+    header and #close."""
     import glob
     if not can_netns("--rotate and SIGHUP live"):
         return
@@ -208,6 +209,12 @@ def live_rotation(lw, tmp):
                 bad.append(os.path.basename(f))
             uris += [line.split("\t")[9] for line in text.splitlines()
                      if line and not line.startswith("#")]
+        conns = []
+        for f in glob.glob(os.path.join(out, "conn*")):
+            conns += [r["id.orig_p"] for r in read_zeek_log(f) if r["id.resp_p"] == "8000"]
+        check("--rotate 2 and SIGHUP live: each of 12 connections once across the conn files "
+              "(a SIGHUP keeps a file that was not moved)",
+              len(conns) == 12 and len(set(conns)) == 12, str(sorted(conns)))
         rotated = [f for f in files if re.search(r"http\.\d{4}(-\d\d){5}_\d{4}(-\d\d){5}\.log$", f)]
         check("--rotate 2 and SIGHUP live: exits 0", p.returncode == 0, err[-300:])
         check("--rotate 2 and SIGHUP live: each of 12 transactions once across the files",
