@@ -277,7 +277,8 @@ bool zlog_rotate(struct zlog *l, const char *suffix)
         if (suffix) {
             char to[4200];
             snprintf(to, sizeof(to), "%s/%s.%s.log", l->dir, l->schema->path, suffix);
-            if (rename(path, to) != 0) {
+            /* ENOENT: logrotate moved it away meanwhile; its records are safe there */
+            if (rename(path, to) != 0 && errno != ENOENT) {
                 fail(l, "cannot rename for rotation");
                 ok = false;
             }

@@ -189,13 +189,20 @@ def live_rotation(lw, tmp):
                               "tcp port 8000"], stderr=subprocess.PIPE, text=True)
         procs.append(p)
         time.sleep(1.5)
+        moved = False
         for i in range(12):
             sh("ip", "netns", "exec", ns_b, "curl", "-s", "-o", "/dev/null",
                f"http://192.0.2.1:8000/r.bin?{i}")
-            if i == 6 and os.path.exists(os.path.join(out, "http.log")):
-                os.rename(os.path.join(out, "http.log"), os.path.join(out, "http.moved"))
-                p.send_signal(signal.SIGHUP)
             time.sleep(0.5)
+            # from the 7th on, as soon as http.log exists (a rotation may just have
+            # renamed it): move it away and send SIGHUP, as logrotate does
+            if i >= 6 and not moved and os.path.exists(os.path.join(out, "http.log")):
+                try:
+                    os.rename(os.path.join(out, "http.log"), os.path.join(out, "http.moved"))
+                    moved = True
+                    p.send_signal(signal.SIGHUP)
+                except FileNotFoundError:
+                    pass  # the sensor rotated it first: try after the next download
         time.sleep(1.0)
         err = stop_sensor(p, "--rotate live")
         if err is None:
@@ -222,8 +229,8 @@ def live_rotation(lw, tmp):
               f"{sorted(uris)} in {[os.path.basename(f) for f in files]}")
         check("--rotate 2 and SIGHUP live: periods rotated, the moved file closed, every "
               "file with a header and #close",
-              len(rotated) >= 2 and os.path.join(out, "http.moved") in files and not bad,
-              f"{[os.path.basename(f) for f in files]} bad={bad}")
+              len(rotated) >= 2 and moved and os.path.join(out, "http.moved") in files and not bad,
+              f"moved={moved} {[os.path.basename(f) for f in files]} bad={bad}")
 
 
 def live_follow(lw, tmp):
