@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,13 +38,6 @@ static void on_signal(int sig)
     (void)sig;
     atomic_store(&stop_requested, 1);
     capture_break(atomic_load(&current_capture));
-}
-
-static int64_t wall_now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
 static atomic_int reopen_requested; /* SIGHUP */
@@ -171,15 +163,15 @@ struct run {
 /* Close the period [start, end): every log renamed with it (UTC, Zeek's date form). */
 static void rotate_period(struct run *r, int64_t start, int64_t end)
 {
-    char a[32], b[32], suffix[80];
-    struct tm tm;
-    time_t t = (time_t)(start / 1000000);
-    gmtime_r(&t, &tm);
-    strftime(a, sizeof(a), "%Y-%m-%d-%H-%M-%S", &tm);
-    t = (time_t)(end / 1000000);
-    gmtime_r(&t, &tm);
-    strftime(b, sizeof(b), "%Y-%m-%d-%H-%M-%S", &tm);
-    snprintf(suffix, sizeof(suffix), "%s_%s", a, b);
+    char stamp[2][32], suffix[80];
+    int64_t at[2] = {start, end};
+    for (int i = 0; i < 2; i++) {
+        struct tm tm;
+        time_t t = (time_t)(at[i] / US_PER_SEC);
+        gmtime_r(&t, &tm);
+        strftime(stamp[i], sizeof(stamp[i]), "%Y-%m-%d-%H-%M-%S", &tm);
+    }
+    snprintf(suffix, sizeof(suffix), "%s_%s", stamp[0], stamp[1]);
     if (!logs_rotate(r->logs, suffix))
         r->failures++;
 }
@@ -196,10 +188,10 @@ static void housekeeping(struct run *r, int64_t now)
     int64_t iv = r->opt->rotate_us;
     if (!iv || now <= 0)
         return;
-    int64_t start = now - now % iv;
-    if (!r->period)
-        r->period = start;
-    else if (start > r->period) {
+    if (!r->period) {
+        r->period = now - now % iv;
+    } else if (now >= r->period + iv) { /* one compare a packet; divide only at a turn */
+        int64_t start = now - now % iv;
         rotate_period(r, r->period, start);
         r->period = start;
     }
@@ -241,11 +233,10 @@ static void run_capture(struct run *r, struct capture *c)
         } else if (st == CAPTURE_IDLE) {
             if (r->nfollow)
                 poll_follow(r);
-            housekeeping(r, wall_now());
             /* Live and quiet: let wall-clock time expire idle connections. */
-            struct timeval tv;
-            gettimeofday(&tv, NULL);
-            flow_advance_time(r->solo.dec.flows, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+            int64_t now = wall_clock_us();
+            housekeeping(r, now);
+            flow_advance_time(r->solo.dec.flows, now);
         } else if (st == CAPTURE_END) {
             break;
         } else {
@@ -302,7 +293,7 @@ static void run_live_workers(struct run *r, struct worker *w, int n)
             break;
         if (r->nfollow)
             poll_follow(r);
-        housekeeping(r, wall_now());
+        housekeeping(r, wall_clock_us());
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -376,7 +367,7 @@ int main(int argc, char **argv)
     case OPT_RUN:
         break;
     }
-    int64_t started_at = wall_now();
+    int64_t started_at = wall_clock_us();
     struct ruleset *rules = load_rules(&opt);
     if (!rules) {
         options_free(&opt);
@@ -479,8 +470,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct worker *live_workers = NULL;
-    bool started;
-    if (opt.threads > 1 && opt.iface) {
+    bool live_n = opt.threads > 1 && opt.iface, started;
+    if (live_n) {
         live_workers = calloc((size_t)opt.threads, sizeof(*live_workers));
         started = live_workers != NULL;
     } else if (opt.threads > 1) {
@@ -494,7 +485,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (live_workers) {
+    if (live_n) {
         run_live_workers(&r, live_workers, opt.threads);
         free(live_workers);
     } else if (opt.iface) {
@@ -540,7 +531,7 @@ int main(int argc, char **argv)
         poll_follow(&r);          /* what arrived while the last packets were read */
     if (r.spread) {
         spread_stop(r.spread, r.each);
-    } else if (!live_workers) {
+    } else if (!live_n) {
         worker_detach(&r.solo);
         r.each[0] = r.solo.stats;
     }
@@ -558,7 +549,7 @@ int main(int argc, char **argv)
     ruleset_free(rules);
 
     if (!opt.quiet)
-        print_summary(&opt, r.each, wall_now() - started_at);
+        print_summary(&opt, r.each, wall_clock_us() - started_at);
     options_free(&opt);
     if (r.usage_error)
         return 2;

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "core/config.h"
+#include "core/util.h"
 #include "dissect/classify.h"
 #include "dissect/files.h"
 #include "dissect/conn.h"
@@ -129,9 +129,7 @@ static void worker_run_live(struct worker *w)
             break;
         }
         /* quiet: wall-clock time expires idle connections; host events may have come */
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        flow_advance_time(w->dec.flows, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+        flow_advance_time(w->dec.flows, wall_clock_us());
         worker_hosts(w);
     }
     uint64_t recv, drop;

@@ -1699,6 +1699,26 @@ static bool parse_weights(const char *s, uint32_t w[FK_N])
     return !*s && sum > 0;
 }
 
+/* Flushes and closes the output, then prints the summary line bench/run.sh keeps in NAME.meta
+ * (the mixes add their flows per kind).  Returns main's exit status. */
+static int finish(uint64_t tcp_flows, uint64_t udp_flows, bool per_kind)
+{
+    if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+        fprintf(stderr, "gen_pcap: write failed: %s\n", strerror(errno));
+        return 1;
+    }
+    fprintf(stderr,
+            "gen_pcap: packets=%" PRIu64 " bytes=%" PRIu64 " file_bytes=%" PRIu64
+            " tcp_flows=%" PRIu64 " tcp_packets=%" PRIu64 " udp_flows=%" PRIu64
+            " udp_packets=%" PRIu64,
+            n_packets, n_bytes, 24 + 16 * n_packets + n_bytes, tcp_flows, n_tcp_packets,
+            udp_flows, n_udp_packets);
+    for (int k = 0; per_kind && k < FK_N; k++)
+        fprintf(stderr, " %s_flows=%" PRIu64, kind_names[k], kind_flows[k]);
+    fprintf(stderr, "\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = NULL;
@@ -1821,15 +1841,7 @@ int main(int argc, char **argv)
             emit_tcp(src, dst, sport, dport, true, (uint16_t)i, (uint32_t)rng_next(), 0, F_SYN,
                      64240, true, 0);
         }
-        if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
-            fprintf(stderr, "gen_pcap: write failed: %s\n", strerror(errno));
-            return 1;
-        }
-        fprintf(stderr,
-                "gen_pcap: packets=%" PRIu64 " bytes=%" PRIu64 " file_bytes=%" PRIu64
-                " tcp_flows=%" PRIu32 " tcp_packets=%" PRIu64 " udp_flows=0 udp_packets=0\n",
-                n_packets, n_bytes, 24 + 16 * n_packets + n_bytes, flows, n_tcp_packets);
-        return 0;
+        return finish(flows, 0, false);
     }
 
     if (mode != MODE_HTTP) {
@@ -1839,21 +1851,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "gen_pcap: out of memory for %" PRIu32 " connections\n", concurrent);
             return 1;
         }
-        if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
-            fprintf(stderr, "gen_pcap: write failed: %s\n", strerror(errno));
-            return 1;
-        }
-        fprintf(stderr,
-                "gen_pcap: packets=%" PRIu64 " bytes=%" PRIu64 " file_bytes=%" PRIu64
-                " tcp_flows=%" PRIu64 " tcp_packets=%" PRIu64 " udp_flows=%" PRIu64
-                " udp_packets=%" PRIu64,
-                n_packets, n_bytes, 24 + 16 * n_packets + n_bytes,
-                kind_flows[FK_HTTP] + kind_flows[FK_TLS] + kind_flows[FK_PLAIN], n_tcp_packets,
-                kind_flows[FK_DNS], n_udp_packets);
-        for (int k = 0; k < FK_N; k++)
-            fprintf(stderr, " %s_flows=%" PRIu64, kind_names[k], kind_flows[k]);
-        fprintf(stderr, "\n");
-        return 0;
+        return finish(kind_flows[FK_HTTP] + kind_flows[FK_TLS] + kind_flows[FK_PLAIN],
+                      kind_flows[FK_DNS], true);
     }
 
     if (concurrent > flows)
@@ -1901,15 +1900,5 @@ int main(int argc, char **argv)
         emit_dns_flow();
 
     free(slots);
-    if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
-        fprintf(stderr, "gen_pcap: write failed: %s\n", strerror(errno));
-        return 1;
-    }
-    fprintf(stderr,
-            "gen_pcap: packets=%" PRIu64 " bytes=%" PRIu64 " file_bytes=%" PRIu64
-            " tcp_flows=%" PRIu32 " tcp_packets=%" PRIu64 " udp_flows=%" PRIu32
-            " udp_packets=%" PRIu64 "\n",
-            n_packets, n_bytes, 24 + 16 * n_packets + n_bytes, flows, n_tcp_packets, udp,
-            n_udp_packets);
-    return 0;
+    return finish(flows, udp, false);
 }

@@ -127,6 +127,9 @@ fi
 TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/lolwire-bench.XXXXXX")
 trap 'rm -rf "$TMPROOT"' EXIT
 
+# median "A B C": the median of whitespace-separated numbers.
+median() { printf '%s\n' $1 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 # measure NAME RUNS TOOL: runs TOOL (lolwire, lolwire-n: lolwire --threads $(nproc), or ndpi:
 # ndpiReader) RUNS times on NAME.pcap; sets WALL (median seconds), RSS_KB (largest maximum RSS
 # over the runs), RUNLIST (wall and CPU seconds of every run), and for lolwire CONNS and
@@ -175,7 +178,7 @@ measure() {
     done
     RUNLIST=$(IFS=,; echo "${list[*]}")
     RUNLIST=${RUNLIST//,/, }
-    WALL=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    WALL=$(median "${walls[*]}")
     RSS_KB=$rss
 }
 
@@ -202,7 +205,6 @@ for name in "${CAPTURES[@]}"; do
             ((RSS_KB > ${T_RSS[$tool]:-0})) && T_RSS[$tool]=$RSS_KB
         done
     done
-    median() { printf '%s\n' $1 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
     lw_wall=$(median "${T_WALLS[lolwire]}") lw_rss=${T_RSS[lolwire]} lw_runs=${T_LIST[lolwire]}
     LW_RSS[$name]=$lw_rss
     LW_WALL[$name]=$lw_wall

@@ -4,7 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/time.h>
 #include <time.h>
+
+int64_t wall_clock_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * US_PER_SEC + tv.tv_usec;
+}
 
 static uint64_t splitmix64(uint64_t *x)
 {

@@ -10,6 +10,9 @@
 /* Packet time in microseconds since the epoch. */
 #define US_PER_SEC 1000000LL
 
+/* The wall clock, in the same unit (live capture's idle time, log rotation). */
+int64_t wall_clock_us(void);
+
 /* Deterministic pseudo-random generator (xoshiro256**), seeded explicitly for tests
  * (`--seed`) or from the kernel otherwise.  Not for cryptography. */
 struct lw_rng {

@@ -32,17 +32,17 @@ bool classify_init(void)
         return true;
     pthread_mutex_lock(&init_lock);
     ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+    if (ndpi) {
+        NDPI_PROTOCOL_BITMASK all;
+        NDPI_BITMASK_SET_ALL(all);
+        ndpi_set_protocol_detection_bitmask2(ndpi, &all);
+        ndpi_finalize_initialization(ndpi);
+    }
     pthread_mutex_unlock(&init_lock);
     if (!ndpi) {
         fprintf(stderr, "lolwire: nDPI could not be initialised\n");
         return false;
     }
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    pthread_mutex_lock(&init_lock);
-    ndpi_set_protocol_detection_bitmask2(ndpi, &all);
-    ndpi_finalize_initialization(ndpi);
-    pthread_mutex_unlock(&init_lock);
     flow_size = ndpi_detection_get_sizeof_ndpi_flow_struct();
     return true;
 }

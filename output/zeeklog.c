@@ -220,10 +220,16 @@ static void fail(struct zlog *l, const char *what)
     l->failed = true;
 }
 
+/* `<dir>/<path>.log`, the file a log writes. */
+static void file_path(const struct zlog *l, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s.log", l->dir, l->schema->path);
+}
+
 static bool open_file(struct zlog *l)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s.log", l->dir, l->schema->path);
+    file_path(l, path, sizeof(path));
     l->f = fopen(path, "w");
     if (!l->f) {
         fail(l, "cannot create");
@@ -266,7 +272,7 @@ bool zlog_rotate(struct zlog *l, const char *suffix)
     bool ok = true;
     pthread_mutex_lock(&l->lock);
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s.log", l->dir, l->schema->path);
+    file_path(l, path, sizeof(path));
     struct stat now, open_st;
     if (l->f && !suffix && stat(path, &now) == 0 && fstat(fileno(l->f), &open_st) == 0 &&
         now.st_ino == open_st.st_ino && now.st_dev == open_st.st_dev) {

@@ -89,12 +89,12 @@ def compare(name, args, binary, threaded_binary, threads, env):
         if rc1 != rcn:
             problems.append(f"{name}: exit {rc1} with 1 thread, {rcn} with {threads}: "
                             f"{errn.strip()[-300:]}")
+        tunnels = multi_tunnel(one)
         for k in COUNTERS:
-            if c1.get(k, 0) != cn.get(k, 0) and not (k.startswith("flows_") and multi_tunnel(one)):
+            if c1.get(k, 0) != cn.get(k, 0) and not (k.startswith("flows_") and tunnels):
                 problems.append(f"{name}: counter {k}: {c1.get(k, 0)} with 1 thread, "
                                 f"{cn.get(k, 0)} with {threads}")
         r1, rn = records(one), records(many)
-        tunnels = multi_tunnel(one)
         for log in sorted(set(r1) | set(rn)):
             a, b = r1.get(log, []), rn.get(log, [])
             if a != b and tunnels and log == "conn.log":
