@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/monitor.h"
 #include "app/options.h"
+#include "app/service.h"
 #include "app/worker.h"
 #include "capture/capture.h"
 #include "core/stats.h"
@@ -30,14 +32,15 @@
 #include "output/logs.h"
 
 /* Lock-free atomics are safe in a signal handler and read by every worker. */
-static atomic_int stop_requested;
+static atomic_int stop_requested;               /* SIGINT and SIGTERM seen */
+static atomic_int stop_threshold = 1;           /* --monitor: 2 while a capture is read */
 static struct capture *_Atomic current_capture; /* the main thread's live source */
 
 static void on_signal(int sig)
 {
     (void)sig;
-    atomic_store(&stop_requested, 1);
-    capture_break(atomic_load(&current_capture));
+    if (atomic_fetch_add(&stop_requested, 1) + 1 >= atomic_load(&stop_threshold))
+        capture_break(atomic_load(&current_capture));
 }
 
 static atomic_int reopen_requested; /* SIGHUP */
@@ -50,7 +53,8 @@ static void on_hup(int sig)
 
 static bool stopping(void)
 {
-    return atomic_load_explicit(&stop_requested, memory_order_relaxed) != 0;
+    return atomic_load_explicit(&stop_requested, memory_order_relaxed) >=
+           atomic_load_explicit(&stop_threshold, memory_order_relaxed);
 }
 
 static void on_hostev(void *ctx, const struct hostev *e)
@@ -158,7 +162,122 @@ struct run {
     struct logs *logs;
     struct eve *eve;
     int64_t period;                   /* --rotate: the current period's start, 0 = none yet */
+    struct worker *live;              /* live with N workers */
+    int nlive;
+    int64_t last_ts;                  /* the main thread's last packet time */
+    /* --stats-interval */
+    int64_t stats_at, stats_next;     /* the interval's start and end (0: none yet) */
+    struct worker_snapshot prev;      /* the figures at the interval's start */
+    char peer[256];                   /* this host's name */
+    /* the progress line (replays, stderr a terminal) */
+    bool progress;
+    int64_t progress_at, file_started;
+    uint64_t file_pkts;
 };
+
+static void human_bytes(char *out, size_t n, uint64_t v)
+{
+    const char *unit = "KMGTP";
+    double d = (double)v;
+    int u = -1;
+    while (d >= 1024 && u < 4) {
+        d /= 1024;
+        u++;
+    }
+    if (u < 0)
+        snprintf(out, n, "%llu B", (unsigned long long)v);
+    else
+        snprintf(out, n, "%.1f %ciB", d, unit[u]);
+}
+
+/* "\rlolwire: FILE  43%  1.1 GiB of 2.6 GiB  850k pkt/s  ETA 0:12", twice a second. */
+static void show_progress(struct run *r, struct capture *c)
+{
+    int64_t now = wall_clock_us();
+    if (now - r->progress_at < 500000)
+        return;
+    r->progress_at = now;
+    double secs = (double)(now - r->file_started) / 1e6;
+    double pps = secs > 0 ? (double)r->file_pkts / secs : 0;
+    uint64_t pos, size;
+    char a[32], b[32], eta[32] = "";
+    if (capture_position(c, &pos, &size) && size && pos <= size && secs > 0 && pos) {
+        human_bytes(a, sizeof(a), pos);
+        human_bytes(b, sizeof(b), size);
+        uint64_t left = (uint64_t)((double)(size - pos) * secs / (double)pos);
+        snprintf(eta, sizeof(eta), "  ETA %llu:%02llu", (unsigned long long)(left / 60),
+                 (unsigned long long)(left % 60));
+        fprintf(stderr, "\rlolwire: %s  %3d%%  %s of %s  %.0fk pkt/s%s\033[K", capture_name(c),
+                (int)(100 * pos / size), a, b, pps / 1000, eta);
+    } else {
+        fprintf(stderr, "\rlolwire: %s  %llu packets  %.0fk pkt/s\033[K", capture_name(c),
+                (unsigned long long)r->file_pkts, pps / 1000);
+    }
+}
+
+/* What every worker published, summed (the main thread's own counters are its lw_stats:
+ * the reader's, and worker 0's or the only worker's). */
+static void gather(struct run *r, struct worker_snapshot *sum)
+{
+    memset(sum, 0, sizeof(*sum));
+    sum->st = lw_stats;
+    sum->last_ts = r->last_ts;
+    if (r->spread)
+        spread_snapshot_add(r->spread, sum);
+    for (int i = 0; i < r->nlive; i++)
+        worker_snapshot_add(&r->live[i], sum);
+    if (r->solo.dec.flows)
+        sum->active = flow_table_count(r->solo.dec.flows);
+    struct capture *c = atomic_load(&current_capture);
+    uint64_t recv, drop;
+    if (c && capture_stats(c, &recv, &drop)) {
+        sum->kernel_recv += recv;
+        sum->kernel_drop += drop;
+    }
+    /* sockets closed so far left their counts in the counters */
+    sum->kernel_recv += sum->st.capture_received;
+    sum->kernel_drop += sum->st.capture_drops;
+}
+
+/* One stats.log and capture_loss.log record for [r->stats_at, now). */
+static void write_stats(struct run *r, int64_t now)
+{
+    struct worker_snapshot s;
+    gather(r, &s);
+    const struct lw_stats *a = &s.st, *b = &r->prev.st;
+#define D(field) (a->field - b->field)
+    struct stats_record rec = {
+        .ts = now,
+        .interval_us = now - r->stats_at,
+        .peer = r->peer,
+        .mem_mb = resident_mib(),
+        .pkts_proc = D(packets),
+        .bytes_recv = D(bytes),
+        .live = r->opt->iface != NULL,
+        .pkts_dropped = s.kernel_drop - r->prev.kernel_drop,
+        .pkts_link = s.kernel_recv - r->prev.kernel_recv,
+        .pkt_lag_us = s.last_ts && now > s.last_ts ? now - s.last_ts : 0,
+        .active_conns = s.active,
+        .conns = D(flows_created),
+        .files = D(files_seen),
+        .notices = D(notices),
+        .weirds = D(weirds),
+        .evicted_conns = D(flows_evicted),
+        .frag_dropped = D(frag_evicted) + D(frag_timeouts),
+        .reassem_dropped = D(reasm_cap_gaps) + D(reasm_alloc_failures),
+        .http_limits = D(http_limits) + D(http_files_not_logged),
+        .tls_limits = D(tls_limits),
+        .pending_dropped = D(detect_pending_dropped),
+        .hostev_dropped = D(hostctx_dropped) + D(hostctx_evicted),
+        .export_dropped = D(export_dropped),
+        .gaps = D(tcp_gap_events),
+        .acks = D(tcp_ack_events),
+    };
+#undef D
+    logs_stats(r->logs, &rec);
+    r->prev = s;
+    r->stats_at = now;
+}
 
 /* Close the period [start, end): every log renamed with it (UTC, Zeek's date form). */
 static void rotate_period(struct run *r, int64_t start, int64_t end)
@@ -184,6 +303,17 @@ static void housekeeping(struct run *r, int64_t now)
         atomic_store(&reopen_requested, 0);
         if (!logs_rotate(r->logs, NULL) || !eve_reopen(r->eve))
             r->failures++;
+    }
+    /* stats first: a period's last record goes into the period's file */
+    int64_t sv = r->opt->stats_us;
+    if (sv && now > 0) {
+        if (!r->stats_next) {
+            r->stats_at = now;
+            r->stats_next = now - now % sv + sv;
+        } else if (now >= r->stats_next) {
+            write_stats(r, now);
+            r->stats_next = now - now % sv + sv;
+        }
     }
     int64_t iv = r->opt->rotate_us;
     if (!iv || now <= 0)
@@ -219,11 +349,14 @@ static void run_capture(struct run *r, struct capture *c)
     while (!stopping()) {
         enum capture_status st = capture_next(c, &pkt);
         if (st == CAPTURE_PACKET) {
+            r->last_ts = pkt.ts_us;
             housekeeping(r, pkt.ts_us);
             if (r->spread)
                 spread_packet(r->spread, &pkt);
             else
                 decode_packet(&r->solo.dec, &pkt);
+            if (r->progress && (++r->file_pkts & 4095) == 0)
+                show_progress(r, c);
             /* a busy link never idles: read the host events every 4096 packets or
              * every second of packet time */
             if (r->nfollow && (++r->since_poll == 4096 || pkt.ts_us - r->last_poll_ts >= 1000000)) {
@@ -248,20 +381,39 @@ static void run_capture(struct run *r, struct capture *c)
         }
     }
     uint64_t recv, drop;
-    if (capture_stats(c, &recv, &drop))
-        lw_stats.capture_drops += drop;
     atomic_store(&current_capture, NULL);
+    if (capture_stats(c, &recv, &drop)) {
+        lw_stats.capture_drops += drop;
+        lw_stats.capture_received += recv;
+    }
 }
 
-/* Live with N workers: a socket each in one PACKET_FANOUT group, a thread each; the main
- * thread reads the --follow files until a signal or until every worker has stopped. */
+/* -u: once every source that needs root is open. */
+static bool become_user(struct run *r)
+{
+    const struct options *o = r->opt;
+    if (!o->user)
+        return true;
+    const char *dirs[] = {o->logdir, o->carve, o->extract, o->eve};
+    if (!drop_privileges(o->user, dirs, (int)ARRAY_LEN(dirs))) {
+        r->failures++;
+        return false;
+    }
+    if (o->verbose)
+        fprintf(stderr, "lolwire: running as %s\n", o->user);
+    return true;
+}
+
+/* Live with N workers: a socket each in one PACKET_FANOUT group (all opened before -u
+ * gives up root), a thread each; the main thread reads the --follow files and keeps the
+ * logs' time until a signal or until every worker has stopped. */
 static void run_live_workers(struct run *r, struct worker *w, int n)
 {
     const struct options *o = r->opt;
     char err[512];
     uint16_t group = (uint16_t)(getpid() & 0xffff);
-    int started = 0;
-    for (int i = 0; i < n; i++) {
+    int opened = 0, started = 0;
+    for (int i = 0; i < n; i++, opened++) {
         bool bad_filter;
         w[i].stop = &stop_requested;
         w[i].cap = capture_open_live(o->iface, o->filter, o->snaplen, &bad_filter, err,
@@ -276,12 +428,15 @@ static void run_live_workers(struct run *r, struct worker *w, int n)
             break;
         }
         lw_stats.capture_fanout_discarded += discarded;
+    }
+    bool ready = opened == n && become_user(r);
+    for (int i = 0; ready && i < n; i++, started++)
         if (!worker_spawn(&w[i], r->env, i)) {
             r->failures++;
             break;
         }
-        started++;
-    }
+    r->live = w;
+    r->nlive = started;
     if (started == n && !o->quiet)
         fprintf(stderr, "lolwire: capturing on %s with %d workers; logs in %s\n", o->iface, n,
                 o->logdir);
@@ -303,6 +458,8 @@ static void run_live_workers(struct run *r, struct worker *w, int n)
         pthread_join(w[i].thread, NULL);
         r->each[i] = w[i].stats;
     }
+    r->live = NULL;
+    r->nlive = 0;
     for (int i = 0; i < n; i++)
         if (w[i].cap)
             capture_close(w[i].cap);
@@ -332,8 +489,117 @@ static void run_file(struct run *r, const char *path)
         capture_close(c);
         return;
     }
+    r->file_pkts = 0;
+    r->file_started = wall_clock_us();
     run_capture(r, c);
+    if (r->progress && r->progress_at)
+        fputs("\r\033[K", stderr); /* the line is cleared when the file ends */
+    r->progress_at = 0;
     capture_close(c);
+}
+
+/* Live with one worker: open, give up root (-u), read until stopped. */
+static void run_live(struct run *r)
+{
+    const struct options *o = r->opt;
+    char err[512];
+    bool bad_filter;
+    struct capture *c =
+        capture_open_live(o->iface, o->filter, o->snaplen, &bad_filter, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "lolwire: %s\n", err);
+        if (bad_filter)
+            r->usage_error = true;
+        else
+            r->failures++;
+        return;
+    }
+    if (become_user(r)) {
+        if (!o->quiet)
+            fprintf(stderr, "lolwire: capturing on %s; logs in %s\n", o->iface, o->logdir);
+        run_capture(r, c);
+    }
+    capture_close(c);
+}
+
+static void run_dir(struct run *r, const char *dir)
+{
+    char err[512], **paths, *skipped;
+    long n = capture_list_dir(dir, &paths, &skipped, err, sizeof(err));
+    if (n < 0) {
+        fprintf(stderr, "lolwire: %s\n", err);
+        r->failures++;
+        return;
+    }
+    if (skipped) {
+        fprintf(stderr, "lolwire: skipped unreadable files under %s:\n%s", dir, skipped);
+        free(skipped);
+    }
+    if (n == 0)
+        fprintf(stderr, "lolwire: no pcap or pcapng files under %s\n", dir);
+    for (long j = 0; j < n && !stopping() && !r->usage_error; j++)
+        run_file(r, paths[j]);
+    capture_free_list(paths, n);
+}
+
+/* --monitor: read each complete capture as it appears, until a signal.  A signal while a
+ * capture is read lets it finish (so that it is remembered whole); a second one stops at
+ * once, and the capture is read again after a restart. */
+static void run_monitor(struct run *r)
+{
+    const struct options *o = r->opt;
+    char err[512], state[4200];
+    snprintf(state, sizeof(state), "%s/.lolwire-monitor.state", o->logdir);
+    struct monitor *m = monitor_open(o->monitor, state, err, sizeof(err));
+    if (!m) {
+        fprintf(stderr, "lolwire: %s\n", err);
+        r->failures++;
+        return;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "lolwire: monitoring %s; logs in %s\n", o->monitor, o->logdir);
+    while (!stopping() && !r->usage_error) {
+        const char *path = monitor_next(m);
+        if (!path) {
+            if (r->nfollow)
+                poll_follow(r);
+            housekeeping(r, 0); /* SIGHUP; rotation keeps to packet time */
+            struct timespec ts = {0, 500 * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        uint64_t errors = lw_stats.capture_errors;
+        atomic_store(&stop_threshold, 2);
+        run_file(r, path);
+        atomic_store(&stop_threshold, 1);
+        bool whole = atomic_load(&stop_requested) < 2;
+        if (whole && !monitor_done(m))
+            r->failures++;
+        if (!whole)
+            fprintf(stderr, "lolwire: stopped in the middle of %s; it will be read again\n",
+                    path);
+        else if (lw_stats.capture_errors != errors)
+            fprintf(stderr, "lolwire: %s was read as far as it goes; not read again\n", path);
+    }
+    monitor_close(m);
+}
+
+/* Every source but live capture with several workers (run_live_workers). */
+static void run_sources(struct run *r)
+{
+    const struct options *o = r->opt;
+    if (o->iface) {
+        run_live(r);
+        return;
+    }
+    if (!become_user(r))
+        return;
+    for (int i = 0; i < o->nfiles && !stopping() && !r->usage_error; i++)
+        run_file(r, o->files[i]);
+    for (int i = 0; i < o->ndirs && !stopping() && !r->usage_error; i++)
+        run_dir(r, o->dirs[i]);
+    if (o->monitor && !stopping() && !r->usage_error)
+        run_monitor(r);
 }
 
 static void print_summary(const struct options *o, const struct lw_stats *each,
@@ -397,7 +663,8 @@ int main(int argc, char **argv)
     }
 
     struct logs logs;
-    if (!logs_open(&logs, opt.logdir, opt.json, &opt.site, geo)) {
+    struct zlog_options zo = {.dir = opt.logdir, .json = opt.json, .tag = opt.tag};
+    if (!logs_open(&logs, &zo, &opt.site, geo)) {
         fprintf(stderr, "lolwire: out of memory\n");
         return 1;
     }
@@ -439,7 +706,10 @@ int main(int argc, char **argv)
         .keep_duplicates = opt.keep_duplicates,
         .community_id_seed = opt.community_id_seed,
     };
-    struct run r = {.opt = &opt, .env = &env, .logs = &logs, .eve = eve};
+    struct run r = {.opt = &opt, .env = &env, .logs = &logs, .eve = eve,
+                    .progress = !opt.quiet && !opt.iface && isatty(STDERR_FILENO)};
+    if (gethostname(r.peer, sizeof(r.peer) - 1) != 0)
+        snprintf(r.peer, sizeof(r.peer), "lolwire");
 
     /* Host events first: a replay's host logs are complete before its traffic.  With
      * --follow the files stay open and are read again as they grow. */
@@ -488,55 +758,23 @@ int main(int argc, char **argv)
     if (live_n) {
         run_live_workers(&r, live_workers, opt.threads);
         free(live_workers);
-    } else if (opt.iface) {
-        bool bad_filter;
-        struct capture *c =
-            capture_open_live(opt.iface, opt.filter, opt.snaplen, &bad_filter, err, sizeof(err));
-        if (!c) {
-            fprintf(stderr, "lolwire: %s\n", err);
-            if (bad_filter)
-                r.usage_error = true;
-            else
-                r.failures++;
-        } else {
-            if (!opt.quiet)
-                fprintf(stderr, "lolwire: capturing on %s; logs in %s\n", opt.iface, opt.logdir);
-            run_capture(&r, c);
-            capture_close(c);
-        }
-    }
-    for (int i = 0; i < opt.nfiles && !stopping() && !r.usage_error; i++)
-        run_file(&r, opt.files[i]);
-    for (int i = 0; i < opt.ndirs && !stopping() && !r.usage_error; i++) {
-        char **paths, *skipped;
-        long n = capture_list_dir(opt.dirs[i], &paths, &skipped, err, sizeof(err));
-        if (n < 0) {
-            fprintf(stderr, "lolwire: %s\n", err);
-            r.failures++;
-            continue;
-        }
-        if (skipped) {
-            fprintf(stderr, "lolwire: skipped unreadable files under %s:\n%s", opt.dirs[i],
-                    skipped);
-            free(skipped);
-        }
-        if (n == 0)
-            fprintf(stderr, "lolwire: no pcap or pcapng files under %s\n", opt.dirs[i]);
-        for (long j = 0; j < n && !stopping() && !r.usage_error; j++)
-            run_file(&r, paths[j]);
-        capture_free_list(paths, n);
+    } else {
+        run_sources(&r);
     }
 
     if (r.nfollow)
         poll_follow(&r);          /* what arrived while the last packets were read */
     if (r.spread) {
         spread_stop(r.spread, r.each);
+        r.spread = NULL;
     } else if (!live_n) {
         worker_detach(&r.solo);
         r.each[0] = r.solo.stats;
     }
     for (int i = 0; i < opt.threads; i++)
         stats_add(&lw_stats, &r.each[i]);
+    if (opt.stats_us && r.stats_next) /* the last interval, cut short */
+        write_stats(&r, opt.iface ? wall_clock_us() : r.last_ts);
     if (r.period) /* the last period, cut short by the end of input or a signal */
         rotate_period(&r, r.period, r.period + opt.rotate_us);
     for (int i = 0; i < r.nfollow; i++)

@@ -44,6 +44,7 @@ static void on_tls(void *ctx, const struct flow *f, const struct tls_info *t)
 
 bool worker_attach(struct worker *w, const struct worker_env *env, int id)
 {
+    pthread_mutex_init(&w->pub_lock, NULL);
     w->id = id;
     w->env = env;
     if (!classify_init())
@@ -107,6 +108,46 @@ void worker_detach(struct worker *w)
     w->det = NULL;
     w->stats = lw_stats;
     memset(&lw_stats, 0, sizeof(lw_stats));
+    /* its final figures: the kernel's drops are in them now (worker_run_live) */
+    pthread_mutex_lock(&w->pub_lock);
+    w->pub = (struct worker_snapshot){.st = w->stats};
+    pthread_mutex_unlock(&w->pub_lock);
+}
+
+void worker_publish(struct worker *w)
+{
+    uint64_t recv = 0, drop = 0;
+    if (w->cap)
+        capture_stats(w->cap, &recv, &drop);
+    pthread_mutex_lock(&w->pub_lock);
+    w->pub.st = lw_stats;
+    w->pub.active = w->dec.flows ? flow_table_count(w->dec.flows) : 0;
+    w->pub.kernel_recv = recv;
+    w->pub.kernel_drop = drop;
+    w->pub.last_ts = w->last_ts;
+    pthread_mutex_unlock(&w->pub_lock);
+}
+
+void worker_snapshot_add(struct worker *w, struct worker_snapshot *sum)
+{
+    pthread_mutex_lock(&w->pub_lock);
+    stats_add(&sum->st, &w->pub.st);
+    sum->active += w->pub.active;
+    sum->kernel_recv += w->pub.kernel_recv;
+    sum->kernel_drop += w->pub.kernel_drop;
+    if (w->pub.last_ts > sum->last_ts)
+        sum->last_ts = w->pub.last_ts;
+    pthread_mutex_unlock(&w->pub_lock);
+}
+
+/* Live: publish once a second of the clock (checked every 1024 packets and when idle). */
+static void publish_live(struct worker *w)
+{
+    int64_t now = wall_clock_us();
+    if (now - w->pub_at >= 1000000) {
+        w->pub_at = now;
+        worker_publish(w);
+    }
 }
 
 static void worker_run_live(struct worker *w)
@@ -116,8 +157,11 @@ static void worker_run_live(struct worker *w)
         enum capture_status st = capture_next(w->cap, &pkt);
         if (st == CAPTURE_PACKET) {
             decode_packet(&w->dec, &pkt);
-            if ((++w->since_hosts & 1023) == 0)
+            w->last_ts = pkt.ts_us;
+            if ((++w->since_hosts & 1023) == 0) {
                 worker_hosts(w); /* a busy link never idles */
+                publish_live(w);
+            }
             continue;
         }
         if (st != CAPTURE_IDLE) {
@@ -131,10 +175,13 @@ static void worker_run_live(struct worker *w)
         /* quiet: wall-clock time expires idle connections; host events may have come */
         flow_advance_time(w->dec.flows, wall_clock_us());
         worker_hosts(w);
+        publish_live(w);
     }
     uint64_t recv, drop;
-    if (capture_stats(w->cap, &recv, &drop))
+    if (capture_stats(w->cap, &recv, &drop)) {
         lw_stats.capture_drops += drop;
+        lw_stats.capture_received += recv;
+    }
 }
 
 /* ---- the reader's rings --------------------------------------------------------------- */
@@ -216,6 +263,7 @@ static void worker_run_ring(struct worker *w)
         if (b->now)
             flow_advance_time(w->dec.flows, b->now);
         worker_hosts(w);
+        worker_publish(w);
         bool last = b->last;
         r->take++;
         sem_post(&r->room);
@@ -362,6 +410,14 @@ void spread_packet(struct spread *s, const struct packet *p)
      * without packets still ends its idle connections */
     if (s->now - s->flushed_at >= SPREAD_TICK_USEC)
         spread_flush(s);
+}
+
+void spread_snapshot_add(struct spread *s, struct worker_snapshot *sum)
+{
+    sum->active += s->w[0].dec.flows ? flow_table_count(s->w[0].dec.flows) : 0;
+    for (int i = 1; i < s->n; i++)
+        if (s->started[i])
+            worker_snapshot_add(&s->w[i], sum);
 }
 
 void spread_flush(struct spread *s)

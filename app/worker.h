@@ -42,6 +42,14 @@ struct worker_env {
     uint16_t community_id_seed;
 };
 
+/* A worker's figures as of its last publication, for stats.log (any thread may read). */
+struct worker_snapshot {
+    struct lw_stats st;
+    uint64_t active;                /* connections in its table */
+    uint64_t kernel_recv, kernel_drop; /* live: its socket's counts so far */
+    int64_t last_ts;                /* live: its last packet's time */
+};
+
 struct worker {
     int id;
     const struct worker_env *env;
@@ -55,11 +63,20 @@ struct worker {
     struct capture *cap;            /* live: its socket */
     const atomic_int *stop;         /* live: set when the sensor stops */
     atomic_int done;                /* its thread has finished its loop */
+    pthread_mutex_t pub_lock;       /* guards pub */
+    struct worker_snapshot pub;     /* published by its thread now and then */
+    int64_t pub_at;                 /* live: the clock at the last publication */
+    int64_t last_ts;                /* live: its last packet's time */
 };
 
 /* Set up `w`'s pipeline in the calling thread (nDPI and the dissectors' sinks are per
  * thread).  False with a message on stderr when memory or nDPI fails. */
 bool worker_attach(struct worker *w, const struct worker_env *env, int id);
+
+/* Publish the calling worker's figures (its own thread). */
+void worker_publish(struct worker *w);
+/* Add `w`'s last published figures to `sum` (any thread). */
+void worker_snapshot_add(struct worker *w, struct worker_snapshot *sum);
 
 /* Host events arrived (the store's generation moved): retry what waited for them. */
 void worker_hosts(struct worker *w);
@@ -82,6 +99,9 @@ struct spread;
 struct spread *spread_start(const struct worker_env *env, int n);
 /* Run one packet in worker 0, or copy it into its worker's batch. */
 void spread_packet(struct spread *s, const struct packet *p);
+/* Add the figures of workers 1..n-1 (as last published) and worker 0's connections to
+ * `sum`; worker 0's counters are the calling thread's own lw_stats. */
+void spread_snapshot_add(struct spread *s, struct worker_snapshot *sum);
 /* Send every worker its batch so far (time moves on for workers with no packets). */
 void spread_flush(struct spread *s);
 /* Hand out the last batches, wait for the workers to end, and copy worker i's counters

@@ -245,6 +245,19 @@ enum capture_status capture_next(struct capture *c, struct packet *pkt)
     }
 }
 
+bool capture_position(struct capture *c, uint64_t *pos, uint64_t *size)
+{
+    FILE *f = c->live ? NULL : pcap_file(c->pcap);
+    struct stat st;
+    long at;
+    if (!f || fileno(f) < 0 || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+        (at = ftell(f)) < 0)
+        return false;
+    *pos = (uint64_t)at;
+    *size = (uint64_t)st.st_size;
+    return true;
+}
+
 void capture_break(struct capture *c)
 {
     if (c && c->pcap)

@@ -61,6 +61,10 @@ const char *capture_name(const struct capture *c);
 /* Live only: packets received and dropped so far, as the kernel counts them. */
 bool capture_stats(struct capture *c, uint64_t *received, uint64_t *dropped);
 
+/* Files only: how far reading has come, and the file's size, in bytes (false for live
+ * sources, pipes and compressed files). */
+bool capture_position(struct capture *c, uint64_t *pos, uint64_t *size);
+
 void capture_close(struct capture *c);
 
 /* List every capture file below `dir` (recursively; pcap and pcapng recognised by

@@ -34,6 +34,8 @@
     X(flows_timed_out, "connections ended by inactivity")                                      \
     X(streams, "TCP connections with payload reassembled")                                    \
     X(reasm_gap_bytes, "TCP payload bytes never seen (content gaps)")                          \
+    X(tcp_ack_events, "TCP acknowledgements that moved a connection's ACK forward")            \
+    X(tcp_gap_events, "content gaps: TCP data acknowledged but never seen (capture loss)")     \
     X(reasm_cap_gaps, "holes given up because a reassembly cap was reached")                   \
     X(reasm_retransmitted, "TCP segments whose bytes were all delivered already")              \
     X(reasm_inconsistent, "retransmissions whose bytes differ from the first copy")            \
@@ -84,6 +86,8 @@
     X(weirds, "protocol anomalies (weird.log)")                                                \
     X(weirds_suppressed, "weirds counted but not logged (duplicates or sampling)")             \
     X(capture_drops, "packets dropped by the kernel or interface (live capture)")             \
+    X(capture_received, "packets the kernel or interface received (live capture)")            \
+    X(export_dropped, "log lines the export (Kafka) could not deliver")                       \
     X(capture_errors, "capture files that could not be read completely")                     \
     X(capture_fanout_discarded, "live packets a worker's socket queued before it joined the fanout group (the group had them)")
 

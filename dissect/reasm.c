@@ -63,6 +63,7 @@ static int64_t rel_of(const struct reasm *r, uint32_t seq)
 
 static void emit_gap(struct reasm *r, uint64_t len)
 {
+    lw_stats.tcp_gap_events += len > 0; /* capture_loss.log's gaps */
     while (len) {
         uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
         r->gap_bytes += n;

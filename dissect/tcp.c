@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "core/stats.h"
 #include "dissect/weird.h"
 #include "dissect/ports.h"
 
@@ -180,6 +181,7 @@ static void update_ack_seq(struct flow_ep *peer, uint32_t ack)
         if (ack < peer->ack_seq)
             peer->ack_wraps++;
         peer->ack_seq = ack;
+        lw_stats.tcp_ack_events++; /* capture_loss.log's acks */
     }
 }
 

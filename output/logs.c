@@ -124,23 +124,87 @@ static const struct zl_field hostev_fields[] = {
 static const struct zl_schema hostev_schema = {"host_events", hostev_fields,
                                                ARRAY_LEN(hostev_fields)};
 
-bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site,
+/* stats.log: Zeek's (policy/misc/stats) idea, counts over the interval, with lolwire's
+ * stage drops: every place a packet, byte or event can be given up has a column. */
+static const struct zl_field stats_fields[] = {
+    {"ts", ZL_TIME},              {"peer", ZL_STRING},          {"mem", ZL_COUNT},
+    {"pkts_proc", ZL_COUNT},      {"bytes_recv", ZL_COUNT},     {"pkts_dropped", ZL_COUNT},
+    {"pkts_link", ZL_COUNT},      {"pkt_lag", ZL_INTERVAL},     {"active_conns", ZL_COUNT},
+    {"conns", ZL_COUNT},          {"files", ZL_COUNT},          {"notices", ZL_COUNT},
+    {"weirds", ZL_COUNT},         {"evicted_conns", ZL_COUNT},  {"frag_dropped", ZL_COUNT},
+    {"reassem_dropped", ZL_COUNT}, {"http_limits", ZL_COUNT},   {"tls_limits", ZL_COUNT},
+    {"pending_dropped", ZL_COUNT}, {"hostev_dropped", ZL_COUNT}, {"export_dropped", ZL_COUNT},
+};
+static const struct zl_schema stats_schema = {"stats", stats_fields, ARRAY_LEN(stats_fields)};
+
+/* capture_loss.log: Zeek's (policy/misc/capture-loss): ACKs that acknowledged data the
+ * sensor never saw, against all ACKs. */
+static const struct zl_field capture_loss_fields[] = {
+    {"ts", ZL_TIME},    {"ts_delta", ZL_INTERVAL}, {"peer", ZL_STRING},
+    {"gaps", ZL_COUNT}, {"acks", ZL_COUNT},        {"percent_lost", ZL_DOUBLE},
+};
+static const struct zl_schema capture_loss_schema = {"capture_loss", capture_loss_fields,
+                                                     ARRAY_LEN(capture_loss_fields)};
+
+bool logs_open(struct logs *lg, const struct zlog_options *opt, const struct site *site,
                const struct geo *geo)
 {
-    struct zlog_options o = {dir, json};
+    const struct zlog_options *o = opt;
     memset(lg, 0, sizeof(*lg));
     lg->site = site;
     lg->geo = geo;
-    lg->notice = zlog_new(&o, &notice_schema);
-    lg->hostev = zlog_new(&o, &hostev_schema);
-    lg->conn = zlog_new(&o, &conn_schema);
-    lg->weird = zlog_new(&o, &weird_schema);
-    lg->http = zlog_new(&o, &http_schema);
-    lg->files = zlog_new(&o, &files_schema);
-    lg->ssl = zlog_new(&o, &ssl_schema);
-    lg->quic = zlog_new(&o, &quic_schema);
-    return lg->conn && lg->weird && lg->http && lg->files && lg->ssl && lg->quic && lg->notice &&
-           lg->hostev;
+    const struct zl_schema *schemas[LOGS_N] = {
+        &conn_schema, &weird_schema, &http_schema, &files_schema, &ssl_schema,
+        &quic_schema, &notice_schema, &hostev_schema, &stats_schema, &capture_loss_schema,
+    };
+    bool ok = true;
+    for (int i = 0; i < LOGS_N; i++)
+        ok &= (lg->all[i] = zlog_new(o, schemas[i])) != NULL;
+    return ok;
+}
+
+void logs_stats(struct logs *lg, const struct stats_record *s)
+{
+    struct zlog *l = lg->stats;
+    zl_begin(l);
+    zl_time(l, s->ts);
+    zl_cstr(l, s->peer);
+    zl_count(l, s->mem_mb);
+    zl_count(l, s->pkts_proc);
+    zl_count(l, s->bytes_recv);
+    if (s->live) {
+        zl_count(l, s->pkts_dropped);
+        zl_count(l, s->pkts_link);
+        zl_interval(l, s->pkt_lag_us);
+    } else {
+        zl_unset(l); /* no kernel, no lag: a replay */
+        zl_unset(l);
+        zl_unset(l);
+    }
+    zl_count(l, s->active_conns);
+    zl_count(l, s->conns);
+    zl_count(l, s->files);
+    zl_count(l, s->notices);
+    zl_count(l, s->weirds);
+    zl_count(l, s->evicted_conns);
+    zl_count(l, s->frag_dropped);
+    zl_count(l, s->reassem_dropped);
+    zl_count(l, s->http_limits);
+    zl_count(l, s->tls_limits);
+    zl_count(l, s->pending_dropped);
+    zl_count(l, s->hostev_dropped);
+    zl_count(l, s->export_dropped);
+    zl_end(l);
+
+    l = lg->capture_loss;
+    zl_begin(l);
+    zl_time(l, s->ts);
+    zl_interval(l, s->interval_us);
+    zl_cstr(l, s->peer);
+    zl_count(l, s->gaps);
+    zl_count(l, s->acks);
+    zl_double(l, s->acks ? 100.0 * (double)s->gaps / (double)s->acks : 0.0);
+    zl_end(l);
 }
 
 static const char *proto_name(uint8_t proto)
@@ -513,10 +577,8 @@ void logs_weird(void *ctx, const struct weird_event *ev)
 bool logs_rotate(struct logs *lg, const char *suffix)
 {
     bool ok = true;
-    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl, lg->quic,
-                          lg->notice, lg->hostev};
-    for (size_t i = 0; i < ARRAY_LEN(all); i++)
-        if (all[i] && !zlog_rotate(all[i], suffix))
+    for (int i = 0; i < LOGS_N; i++)
+        if (lg->all[i] && !zlog_rotate(lg->all[i], suffix))
             ok = false;
     return ok;
 }
@@ -524,17 +586,15 @@ bool logs_rotate(struct logs *lg, const char *suffix)
 bool logs_close(struct logs *lg)
 {
     bool ok = true;
-    struct zlog *all[] = {lg->conn, lg->weird, lg->http, lg->files, lg->ssl, lg->quic,
-                          lg->notice, lg->hostev};
-    for (size_t i = 0; i < ARRAY_LEN(all); i++) {
-        if (!all[i])
+    for (int i = 0; i < LOGS_N; i++) {
+        if (!lg->all[i])
             continue;
-        const char *e = zlog_error(all[i]);
+        const char *e = zlog_error(lg->all[i]);
         if (e) {
             fprintf(stderr, "lolwire: %s\n", e);
             ok = false;
         }
-        if (!zlog_close(all[i]))
+        if (!zlog_close(lg->all[i]))
             ok = false;
     }
     memset(lg, 0, sizeof(*lg));

@@ -17,23 +17,53 @@
 #include "hostev/hostev.h"
 #include "output/zeeklog.h"
 
+#define LOGS_N 10
+
 struct logs {
-    struct zlog *conn;
-    struct zlog *weird;
-    struct zlog *http;
-    struct zlog *files;
-    struct zlog *ssl;
-    struct zlog *quic;
-    struct zlog *notice;
-    struct zlog *hostev;
+    union {
+        struct {
+            struct zlog *conn;
+            struct zlog *weird;
+            struct zlog *http;
+            struct zlog *files;
+            struct zlog *ssl;
+            struct zlog *quic;
+            struct zlog *notice;
+            struct zlog *hostev;
+            struct zlog *stats;
+            struct zlog *capture_loss;
+        };
+        struct zlog *all[LOGS_N];
+    };
     const struct site *site;
     const struct geo *geo;          /* conn.log's country and AS columns, or NULL */
     struct hostctx *hctx;           /* host events: the proc.* columns, or NULL */
 };
 
-/* Open every log under `dir` (files appear with their first record). */
-bool logs_open(struct logs *lg, const char *dir, bool json, const struct site *site,
+/* Open every log under `opt->dir` (files appear with their first record). */
+bool logs_open(struct logs *lg, const struct zlog_options *opt, const struct site *site,
                const struct geo *geo);
+
+/* One interval's figures for stats.log and capture_loss.log: counts are over the
+ * interval, as in Zeek. */
+struct stats_record {
+    int64_t ts, interval_us;
+    const char *peer;
+    uint64_t mem_mb;                /* resident memory */
+    uint64_t pkts_proc, bytes_recv;
+    bool live;                      /* the kernel's figures and the lag mean something */
+    uint64_t pkts_dropped, pkts_link;
+    int64_t pkt_lag_us;             /* the clock minus the last packet's time */
+    uint64_t active_conns, conns, files, notices, weirds;
+    /* given up by a stage: the connection cap, IP reassembly, TCP reassembly, HTTP and
+     * TLS limits, detection's wait for host events, the host event store, the export */
+    uint64_t evicted_conns, frag_dropped, reassem_dropped, http_limits, tls_limits,
+        pending_dropped, hostev_dropped, export_dropped;
+    uint64_t gaps, acks;            /* capture loss */
+};
+
+/* Write one record to stats.log and one to capture_loss.log. */
+void logs_stats(struct logs *lg, const struct stats_record *s);
 
 /* Write `f` to conn.log. */
 void logs_conn(struct logs *lg, const struct flow *f);

@@ -20,6 +20,7 @@ struct zlog {
     struct zlog_options opt;
     const struct zl_schema *schema;
     char *dir;
+    char *tag;
     FILE *f;
     bool failed;
     char err[256];
@@ -29,11 +30,16 @@ struct zlog {
      * is built and written whole.  Records are few next to packets; the lock is cheap. */
     pthread_mutex_t lock;
 
-    /* the record being built */
-    struct zl_buf line;
+    /* the record being built: in the file's format, and as JSON for the tap if the file is
+     * TSV */
+    struct render {
+        struct zl_buf line;
+        bool json;
+        bool any_json; /* a JSON member was written (comma needed) */
+    } r[2];
+    int nr;
     size_t field;      /* index of the next field */
     size_t set_items;  /* items in the open set */
-    bool any_json;     /* a JSON member was written (comma needed) */
 };
 
 /* ---- buffers and escaping ----------------------------------------------------------- */
@@ -181,6 +187,16 @@ struct zlog *zlog_new(const struct zlog_options *opt, const struct zl_schema *sc
     l->dir = strdup(opt->dir);
     l->opt.dir = l->dir;
     l->schema = schema;
+    l->r[0].json = opt->json;
+    l->nr = 1;
+    if (opt->tap && !opt->json)
+        l->r[l->nr++].json = true;
+    if (opt->tag && !(l->tag = strdup(opt->tag))) {
+        free(l->dir);
+        free(l);
+        return NULL;
+    }
+    l->opt.tag = l->tag;
     pthread_mutex_init(&l->lock, NULL);
     return l;
 }
@@ -245,9 +261,13 @@ static bool open_file(struct zlog *l)
             l->schema->path, ts);
     for (size_t i = 0; i < l->schema->nfields; i++)
         fprintf(l->f, "\t%s", l->schema->fields[i].name);
+    if (l->opt.tag)
+        fputs("\t_tag", l->f);
     fputs("\n#types", l->f);
     for (size_t i = 0; i < l->schema->nfields; i++)
         fprintf(l->f, "\t%s", type_name(l->schema->fields[i].type));
+    if (l->opt.tag)
+        fputs("\tstring", l->f);
     fputc('\n', l->f);
     return true;
 }
@@ -300,8 +320,10 @@ bool zlog_close(struct zlog *l)
         return true;
     close_file(l);
     bool ok = !l->failed;
-    free(l->line.p);
+    for (int i = 0; i < l->nr; i++)
+        free(l->r[i].line.p);
     free(l->dir);
+    free(l->tag);
     pthread_mutex_destroy(&l->lock);
     free(l);
     return ok;
@@ -319,30 +341,40 @@ const char *zlog_error(const struct zlog *l)
 
 /* ---- records ------------------------------------------------------------------------ */
 
+/* A record is rendered once in the file's format and, for a tap when the file is TSV, once
+ * more as JSON: each setter below writes its value into every rendering. */
+#define EACH(l, r) for (struct render *r = (l)->r; r < (l)->r + (l)->nr; r++)
+
 void zl_begin(struct zlog *l)
 {
     pthread_mutex_lock(&l->lock);
-    l->line.len = 0;
     l->field = 0;
-    l->any_json = false;
-    if (l->opt.json)
-        buf_putc(&l->line, '{');
+    EACH(l, r) {
+        r->line.len = 0;
+        r->any_json = false;
+        if (r->json)
+            buf_putc(&r->line, '{');
+    }
 }
 
 /* Start the next field's value: a separator (TSV) or `"name":` (JSON). */
-static void field_start(struct zlog *l)
+static void field_start(struct zlog *l, struct render *r, const char *name)
 {
-    if (l->opt.json) {
-        if (l->any_json)
-            buf_putc(&l->line, ',');
-        l->any_json = true;
-        const char *name = l->schema->fields[l->field].name;
-        buf_putc(&l->line, '"');
-        zl_buf_put(&l->line, name, strlen(name));
-        zl_buf_put(&l->line, "\":", 2);
+    if (r->json) {
+        if (r->any_json)
+            buf_putc(&r->line, ',');
+        r->any_json = true;
+        buf_putc(&r->line, '"');
+        zl_buf_put(&r->line, name, strlen(name));
+        zl_buf_put(&r->line, "\":", 2);
     } else if (l->field > 0) {
-        buf_putc(&l->line, '\t');
+        buf_putc(&r->line, '\t');
     }
+}
+
+static const char *field_name(const struct zlog *l)
+{
+    return l->field < l->schema->nfields ? l->schema->fields[l->field].name : "_tag";
 }
 
 static void field_end(struct zlog *l)
@@ -351,11 +383,23 @@ static void field_end(struct zlog *l)
         l->field++;
 }
 
+/* `tsv` in TSV renderings, `json` in JSON ones. */
+static void put_raw2(struct zlog *l, const char *tsv, size_t tn, const char *json, size_t jn)
+{
+    const char *name = field_name(l);
+    EACH(l, r) {
+        field_start(l, r, name);
+        if (r->json)
+            zl_buf_put(&r->line, json, jn);
+        else
+            zl_buf_put(&r->line, tsv, tn);
+    }
+    field_end(l);
+}
+
 static void put_raw(struct zlog *l, const char *s, size_t n)
 {
-    field_start(l);
-    zl_buf_put(&l->line, s, n);
-    field_end(l);
+    put_raw2(l, s, n, s, n);
 }
 
 static void put_fixed6(struct zlog *l, int64_t us)
@@ -371,12 +415,11 @@ static void put_fixed6(struct zlog *l, int64_t us)
     for (int i = 5; i >= 0; i--, frac /= 10)
         t[n + (size_t)i] = (char)('0' + frac % 10);
     n += 6;
-    if (l->opt.json) {
-        /* JSON numbers in Zeek are the shortest round-trip form: drop trailing zeros. */
-        while (n > 2 && t[n - 1] == '0' && t[n - 2] != '.')
-            n--;
-    }
-    put_raw(l, t, (size_t)n);
+    /* JSON numbers in Zeek are the shortest round-trip form: drop trailing zeros. */
+    size_t jn = n;
+    while (jn > 2 && t[jn - 1] == '0' && t[jn - 2] != '.')
+        jn--;
+    put_raw2(l, t, n, t, jn);
 }
 
 void zl_time(struct zlog *l, int64_t us)
@@ -425,26 +468,26 @@ void zl_double(struct zlog *l, double v)
 
 void zl_bool(struct zlog *l, bool v)
 {
-    if (l->opt.json)
-        put_raw(l, v ? "true" : "false", v ? 4 : 5);
-    else
-        put_raw(l, v ? "T" : "F", 1);
+    put_raw2(l, v ? "T" : "F", 1, v ? "true" : "false", v ? 4 : 5);
 }
 
 void zl_str(struct zlog *l, const char *s, size_t n)
 {
-    field_start(l);
-    if (l->opt.json) {
-        zl_escape_json(&l->line, s, n);
-    } else if (n == 0) {
-        zl_buf_put(&l->line, "(empty)", 7);
-    } else if ((n == 1 && s[0] == '-') || (n == 7 && memcmp(s, "(empty)", 7) == 0) ||
-               (l->field == 0 && s[0] == '#')) {
-        /* A value that reads as a marker gets its first byte escaped. */
-        buf_hex(&l->line, (uint8_t)s[0]);
-        zl_escape_tsv(&l->line, s + 1, n - 1, false);
-    } else {
-        zl_escape_tsv(&l->line, s, n, false);
+    const char *name = field_name(l);
+    EACH(l, r) {
+        field_start(l, r, name);
+        if (r->json) {
+            zl_escape_json(&r->line, s, n);
+        } else if (n == 0) {
+            zl_buf_put(&r->line, "(empty)", 7);
+        } else if ((n == 1 && s[0] == '-') || (n == 7 && memcmp(s, "(empty)", 7) == 0) ||
+                   (l->field == 0 && s[0] == '#')) {
+            /* A value that reads as a marker gets its first byte escaped. */
+            buf_hex(&r->line, (uint8_t)s[0]);
+            zl_escape_tsv(&r->line, s + 1, n - 1, false);
+        } else {
+            zl_escape_tsv(&r->line, s, n, false);
+        }
     }
     field_end(l);
 }
@@ -460,15 +503,10 @@ void zl_cstr(struct zlog *l, const char *s)
 void zl_addr(struct zlog *l, const struct lw_addr *a)
 {
     char t[LW_ADDR_STRLEN + 2];
-    size_t n;
-    if (l->opt.json) {
-        t[0] = '"';
-        n = 1 + addr_format(a, t + 1);
-        t[n++] = '"';
-    } else {
-        n = addr_format(a, t);
-    }
-    put_raw(l, t, n);
+    t[0] = '"';
+    size_t n = addr_format(a, t + 1);
+    t[n + 1] = '"';
+    put_raw2(l, t + 1, n, t, n + 2);
 }
 
 void zl_port(struct zlog *l, uint16_t port)
@@ -478,42 +516,53 @@ void zl_port(struct zlog *l, uint16_t port)
 
 void zl_unset(struct zlog *l)
 {
-    if (l->opt.json) {
-        field_end(l); /* unset fields are left out */
-        return;
+    const char *name = field_name(l);
+    EACH(l, r) {
+        if (r->json)
+            continue; /* unset fields are left out */
+        field_start(l, r, name);
+        buf_putc(&r->line, '-');
     }
-    put_raw(l, "-", 1);
+    field_end(l);
 }
 
 void zl_set_begin(struct zlog *l)
 {
-    field_start(l);
+    const char *name = field_name(l);
     l->set_items = 0;
-    if (l->opt.json)
-        buf_putc(&l->line, '[');
+    EACH(l, r) {
+        field_start(l, r, name);
+        if (r->json)
+            buf_putc(&r->line, '[');
+    }
 }
 
 void zl_set_item(struct zlog *l, const char *s, size_t n)
 {
-    if (l->set_items++)
-        buf_putc(&l->line, ',');
-    if (l->opt.json) {
-        zl_escape_json(&l->line, s, n);
-    } else if (n == 0) {
-        zl_buf_put(&l->line, "(empty)", 7);
-    } else if (n == 1 && s[0] == '-') {
-        buf_hex(&l->line, '-');
-    } else {
-        zl_escape_tsv(&l->line, s, n, true);
+    bool first = l->set_items++ == 0;
+    EACH(l, r) {
+        if (!first)
+            buf_putc(&r->line, ',');
+        if (r->json) {
+            zl_escape_json(&r->line, s, n);
+        } else if (n == 0) {
+            zl_buf_put(&r->line, "(empty)", 7);
+        } else if (n == 1 && s[0] == '-') {
+            buf_hex(&r->line, '-');
+        } else {
+            zl_escape_tsv(&r->line, s, n, true);
+        }
     }
 }
 
 void zl_set_end(struct zlog *l)
 {
-    if (l->opt.json)
-        buf_putc(&l->line, ']');
-    else if (l->set_items == 0)
-        zl_buf_put(&l->line, "(empty)", 7);
+    EACH(l, r) {
+        if (r->json)
+            buf_putc(&r->line, ']');
+        else if (l->set_items == 0)
+            zl_buf_put(&r->line, "(empty)", 7);
+    }
     field_end(l);
 }
 
@@ -522,13 +571,23 @@ void zl_end(struct zlog *l)
     /* Fields the caller did not fill are unset. */
     while (l->field < l->schema->nfields)
         zl_unset(l);
-    if (l->opt.json)
-        buf_putc(&l->line, '}');
-    buf_putc(&l->line, '\n');
+    if (l->opt.tag)
+        zl_cstr(l, l->opt.tag); /* the extra _tag column */
+    EACH(l, r) {
+        if (r->json)
+            buf_putc(&r->line, '}');
+    }
+    struct render *file = &l->r[0];
+    buf_putc(&file->line, '\n');
     if (!l->failed && (l->f || open_file(l))) {
-        if (fwrite(l->line.p, 1, l->line.len, l->f) != l->line.len)
+        if (fwrite(file->line.p, 1, file->line.len, l->f) != file->line.len)
             fail(l, "write failed");
         l->records++;
+    }
+    if (l->opt.tap) {
+        struct render *json = &l->r[l->nr - 1]; /* the file's line when it is JSON */
+        l->opt.tap(l->opt.tap_ctx, l->schema->path, json->line.p,
+                   json->line.len - (json == file));
     }
     pthread_mutex_unlock(&l->lock);
 }

@@ -46,9 +46,16 @@ struct zl_schema {
     size_t nfields;
 };
 
+/* A copy of every record as one JSON line (no newline), whatever the file's format: for a
+ * forwarder such as Kafka.  Called under the log's lock. */
+typedef void (*zl_tap_fn)(void *ctx, const char *path, const char *json, size_t len);
+
 struct zlog_options {
     const char *dir; /* log directory (must exist and be writable) */
     bool json;       /* JSON lines instead of TSV */
+    const char *tag; /* --tag: an extra last column `_tag` in every record, or NULL */
+    zl_tap_fn tap;   /* or NULL */
+    void *tap_ctx;
 };
 
 struct zlog;

@@ -16,7 +16,7 @@ PKGS=(
     # libpcap0.8-dev are what bookworm's transitional pkg-config and libpcap-dev install.
     build-essential gcc make cmake pkgconf clang
     libpcap0.8-dev libndpi-dev libmaxminddb-dev libcmocka-dev liblzma-dev
-    libssl-dev zlib1g-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev
+    libssl-dev zlib1g-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev librdkafka-dev
     # Tests: python3 and jsonschema (EVE schema), tshark (JA3), ip and ping (live capture
     # between namespaces), curl (--follow live), perl's MaxMind writer (the lab GeoIP
     # database); mmdblookup to look into a GeoIP database by hand.

@@ -26,7 +26,7 @@ static char *one_line(bool json, const char *s, size_t n, const char **set, int 
 {
     char dir[] = "/tmp/lw-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    struct zlog_options o = {dir, json};
+    struct zlog_options o = {.dir = dir, .json = json};
     struct zlog *l = zlog_new(&o, &schema);
     zl_begin(l);
     zl_time(l, 1692161648308191LL);
@@ -104,7 +104,7 @@ static void test_header_layout(void **state)
 {
     char dir[] = "/tmp/lw-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    struct zlog_options o = {dir, false};
+    struct zlog_options o = {.dir = dir};
     struct zlog *l = zlog_new(&o, &schema);
     zl_begin(l);
     zl_end(l); /* all unset */
@@ -138,7 +138,7 @@ static void test_header_layout(void **state)
 
 static void test_unwritable_dir_reported(void **state)
 {
-    struct zlog_options o = {"/nonexistent/lolwire-test", false};
+    struct zlog_options o = {.dir = "/nonexistent/lolwire-test"};
     struct zlog *l = zlog_new(&o, &schema);
     zl_begin(l);
     zl_end(l);
