@@ -663,7 +663,9 @@ int main(int argc, char **argv)
     }
 
     struct logs logs;
-    struct zlog_options zo = {.dir = opt.logdir, .json = opt.json, .tag = opt.tag};
+    /* a daemon (live, --monitor) restarted keeps the logs of its earlier run */
+    struct zlog_options zo = {.dir = opt.logdir, .json = opt.json, .tag = opt.tag,
+                              .keep_old = opt.iface || opt.monitor};
     if (!logs_open(&logs, &zo, &opt.site, geo)) {
         fprintf(stderr, "lolwire: out of memory\n");
         return 1;

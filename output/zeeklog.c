@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/util.h"
 
@@ -22,6 +23,7 @@ struct zlog {
     char *dir;
     char *tag;
     FILE *f;
+    bool opened;     /* a file was opened before (keep_old applies to the first only) */
     bool failed;
     char err[256];
     uint64_t records;
@@ -242,10 +244,40 @@ static void file_path(const struct zlog *l, char *out, size_t n)
     snprintf(out, n, "%s/%s.log", l->dir, l->schema->path);
 }
 
+/* A log an earlier run left (a daemon restarted): renamed `<path>.<its mtime>.log`, as a
+ * rotation would have, instead of being overwritten. */
+static void keep_old(struct zlog *l, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_size == 0)
+        return;
+    struct tm tm;
+    char stamp[32], to[4200];
+    gmtime_r(&st.st_mtime, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%d-%H-%M-%S", &tm);
+    for (int i = 0; i < 100; i++) {
+        if (i)
+            snprintf(to, sizeof(to), "%s/%s.%s-%d.log", l->dir, l->schema->path, stamp, i);
+        else
+            snprintf(to, sizeof(to), "%s/%s.%s.log", l->dir, l->schema->path, stamp);
+        if (access(to, F_OK) != 0) {
+            if (rename(path, to) != 0)
+                fail(l, "cannot move the earlier run's log aside");
+            return;
+        }
+    }
+}
+
 static bool open_file(struct zlog *l)
 {
     char path[4096];
     file_path(l, path, sizeof(path));
+    if (l->opt.keep_old && !l->opened) {
+        keep_old(l, path);
+        if (l->failed)
+            return false;
+    }
+    l->opened = true;
     l->f = fopen(path, "w");
     if (!l->f) {
         fail(l, "cannot create");

@@ -54,6 +54,7 @@ struct zlog_options {
     const char *dir; /* log directory (must exist and be writable) */
     bool json;       /* JSON lines instead of TSV */
     const char *tag; /* --tag: an extra last column `_tag` in every record, or NULL */
+    bool keep_old;   /* a log left by an earlier run is renamed aside, not overwritten */
     zl_tap_fn tap;   /* or NULL */
     void *tap_ctx;
 };
