@@ -3,6 +3,9 @@
 #   make demo   install dependencies, build, run the sensor on the bundled capture
 #   make test   install dependencies, build (plain, ASan+UBSan, TSan), run every test
 #   make bench  run the benchmark (bench/README.md)
+#   make install [PREFIX=/usr/local] [DESTDIR=]  build, then install the binary, man page,
+#               systemd unit, sysusers.d file, example configuration and docs
+#               (cmake/install.cmake; an existing configuration is kept)
 
 BUILD      ?= build
 BUILD_SAN  ?= build-san
@@ -11,8 +14,10 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 DEMO_PCAP  ?= pcaps/demo.pcap
 DEMO_LOGS  ?= logs-demo
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: all deps build build-san build-tsan build-fuzz fuzz demo test unit-tests corpus-tests bench clean format
+.PHONY: all deps build build-san build-tsan build-fuzz fuzz demo test unit-tests corpus-tests bench clean format install
 
 all: build
 
@@ -57,6 +62,13 @@ test: build build-san build-tsan
 
 bench: build
 	@bash bench/run.sh $(BUILD)
+
+# The normal build, configured with the prefix; DESTDIR stages the files (packaging, tests).
+install: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOLWIRE_TESTS=ON \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS) >/dev/null
+	@MAKEFLAGS= cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) build-fuzz logs $(DEMO_LOGS)

@@ -21,7 +21,9 @@
 #include "capture/capture.h"
 #include "core/stats.h"
 #include "core/util.h"
+#include "dissect/carve.h"
 #include "dissect/decode.h"
+#include "dissect/files.h"
 #include "dissect/flow.h"
 #include "dissect/frag.h"
 #include "detect/detect.h"
@@ -30,6 +32,7 @@
 #include "hostev/hostev.h"
 #include "output/eve.h"
 #include "output/logs.h"
+#include "output/store.h"
 
 /* Lock-free atomics are safe in a signal handler and read by every worker. */
 static atomic_int stop_requested;               /* SIGINT and SIGTERM seen */
@@ -106,12 +109,12 @@ static void list_rules(const struct ruleset *rs)
 
 /* mkdir -p, then prove we can create a file there: better to fail now than after an
  * hour of capture. */
-static bool prepare_logdir(const char *dir)
+static bool prepare_dir(const char *dir, const char *what)
 {
     char path[4096];
     size_t n = strlen(dir);
     if (n == 0 || n >= sizeof(path) - 32) {
-        fprintf(stderr, "lolwire: bad log directory '%s'\n", dir);
+        fprintf(stderr, "lolwire: bad %s '%s'\n", what, dir);
         return false;
     }
     memcpy(path, dir, n + 1);
@@ -120,25 +123,26 @@ static bool prepare_logdir(const char *dir)
             continue;
         *p = '\0';
         if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "lolwire: cannot create log directory '%s': %s\n", path,
+            fprintf(stderr, "lolwire: cannot create %s '%s': %s\n", what, path,
                     strerror(errno));
             return false;
         }
         *p = '/';
     }
     if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "lolwire: cannot create log directory '%s': %s\n", dir, strerror(errno));
+        fprintf(stderr, "lolwire: cannot create %s '%s': %s\n", what, dir,
+                strerror(errno));
         return false;
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "lolwire: log directory '%s' is not a directory\n", dir);
+        fprintf(stderr, "lolwire: %s '%s' is not a directory\n", what, dir);
         return false;
     }
     snprintf(path, sizeof(path), "%s/.lolwire-write-test.%d", dir, (int)getpid());
     FILE *f = fopen(path, "w");
     if (!f) {
-        fprintf(stderr, "lolwire: cannot write to log directory '%s': %s\n", dir,
+        fprintf(stderr, "lolwire: cannot write to %s '%s': %s\n", what, dir,
                 strerror(errno));
         return false;
     }
@@ -655,7 +659,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; opt.verbose && i < geo_count(geo); i++)
         fprintf(stderr, "lolwire: GeoIP database %s\n", geo_path(geo, i));
-    if (!prepare_logdir(opt.logdir)) {
+    if (!prepare_dir(opt.logdir, "log directory") ||
+        (opt.carve && !prepare_dir(opt.carve, "--carve directory")) ||
+        (opt.extract && !prepare_dir(opt.extract, "--extract directory"))) {
         geo_close(geo);
         ruleset_free(rules);
         options_free(&opt);
@@ -707,7 +713,16 @@ int main(int argc, char **argv)
         .max_flows = max_flows < 16 ? 16 : max_flows,
         .keep_duplicates = opt.keep_duplicates,
         .community_id_seed = opt.community_id_seed,
+        .carve_dir = opt.carve,
+        .carve_severity = (enum severity)opt.carve_severity,
+        .extract_dir = opt.extract,
     };
+    if (opt.carve)
+        carve_enable(opt.carve_max_bytes);
+    if (opt.extract) {
+        files_keep_bodies(opt.extract_max_size);
+        store_set_total(opt.extract_total);
+    }
     struct run r = {.opt = &opt, .env = &env, .logs = &logs, .eve = eve,
                     .progress = !opt.quiet && !opt.iface && isatty(STDERR_FILENO)};
     if (gethostname(r.peer, sizeof(r.peer) - 1) != 0)

@@ -19,12 +19,108 @@
 #include "dissect/weird.h"
 #include "output/eve.h"
 #include "output/logs.h"
+#include "output/store.h"
 
 /* ---- one pipeline --------------------------------------------------------------------- */
+
+/* ---- --extract: files wait for their transaction's verdict ---------------------------- */
+
+struct pending_file {
+    const struct flow *flow;
+    struct file_info fi;            /* its own copy of the filename */
+    struct file_body body;          /* taken from the file */
+};
+
+/* The file sink with --extract: keep the file (and its bytes) until on_http. */
+static void on_file(void *ctx, const struct flow *f, const struct file_info *fi)
+{
+    struct worker *w = ctx;
+    if (w->npending == w->cap_pending) {
+        size_t nc = w->cap_pending ? w->cap_pending * 2 : 8;
+        struct pending_file *np = realloc(w->pending, nc * sizeof(*np));
+        if (!np) {
+            logs_file(w->env->logs, f, fi); /* no room to wait: logged, not extracted */
+            return;
+        }
+        w->pending = np;
+        w->cap_pending = nc;
+    }
+    struct pending_file *p = &w->pending[w->npending++];
+    p->flow = f;
+    p->fi = *fi;
+    p->fi.filename = fi->filename ? strdup(fi->filename) : NULL;
+    p->fi.body = NULL;
+    memset(&p->body, 0, sizeof(p->body));
+    if (fi->body) {
+        p->body = *fi->body;
+        fi->body->p = NULL; /* taken: freed in the worker (files_body_free) */
+        fi->body->cap = 0;
+    }
+}
+
+/* Store the body of a file whose transaction raised a notice. */
+static void extract(struct worker *w, struct pending_file *p, char name[65])
+{
+    bool cut = p->body.cut || p->fi.missing_bytes;
+    if (!p->body.p || !p->body.len) {
+        lw_stats.files_extract_skipped++;
+        return;
+    }
+    bool named = !cut && p->fi.hashed && p->fi.sha256[0];
+    if (!store_body(w->env->extract_dir, p->body.p, p->body.len,
+                    named ? p->fi.sha256 : NULL, name)) {
+        lw_stats.files_extract_skipped++;
+        return;
+    }
+    p->fi.extracted = name;
+    p->fi.extracted_cutoff = cut;
+    p->fi.extracted_size = p->body.len;
+}
+
+/* Log (and with `notice`, store) the waiting files of `f` up to transaction `depth`
+ * (every one with depth 0: the connection ended). */
+static void release_files(struct worker *w, const struct flow *f, uint32_t depth, bool notice)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < w->npending; i++) {
+        struct pending_file *p = &w->pending[i];
+        if (p->flow != f || (depth && p->fi.depth > depth)) {
+            w->pending[keep++] = *p;
+            continue;
+        }
+        char name[65];
+        if (notice && p->fi.depth == depth && !p->fi.is_orig)
+            extract(w, p, name);
+        logs_file(w->env->logs, f, &p->fi);
+        files_body_free(p->body.p, p->body.cap);
+        free(p->fi.filename);
+    }
+    w->npending = keep;
+}
+
+/* A notice: --carve keeps the connection's frames, --extract the transaction's body. */
+static void on_notice(void *ctx, const struct notice *n)
+{
+    struct worker *w = ctx;
+    if (n->followup || !n->flow)
+        return; /* the traffic has passed */
+    if (w->env->carve_dir && n->rule->severity >= w->env->carve_severity)
+        carve_keep((struct flow *)n->flow); /* the worker's own connection */
+    if (n->flow == w->txn_flow && n->trans_depth == w->txn_depth)
+        w->txn_notice = true;
+}
+
+static void on_carve(void *ctx, const struct flow *f, const struct carve_hold *h)
+{
+    struct worker *w = ctx;
+    store_pcap(w->env->carve_dir, f, h);
+}
 
 static void on_flow_end(void *ctx, struct flow *f)
 {
     struct worker *w = ctx;
+    if (w->npending)
+        release_files(w, f, 0, false);
     logs_conn(w->env->logs, f);
 }
 
@@ -32,7 +128,13 @@ static void on_http(void *ctx, const struct flow *f, const struct http_txn *t)
 {
     struct worker *w = ctx;
     logs_http(w->env->logs, f, t);
+    w->txn_flow = f;
+    w->txn_depth = t->depth;
+    w->txn_notice = false;
     detect_http(w->det, f, t);
+    w->txn_flow = NULL;
+    if (w->npending)
+        release_files(w, f, t->depth, w->txn_notice);
 }
 
 static void on_tls(void *ctx, const struct flow *f, const struct tls_info *t)
@@ -71,9 +173,15 @@ bool worker_attach(struct worker *w, const struct worker_env *env, int id)
     detector_add_sink(w->det, logs_notice, env->logs);
     if (env->eve)
         detector_add_sink(w->det, eve_alert, env->eve);
+    if (env->carve_dir || env->extract_dir)
+        detector_add_sink(w->det, on_notice, w);
+    carve_set_sink(env->carve_dir ? on_carve : NULL, w);
     weird_set_sink(logs_weird, env->logs);
     http_set_sink(on_http, w);
-    files_set_sink(logs_file, env->logs);
+    if (env->extract_dir)
+        files_set_sink(on_file, w);
+    else
+        files_set_sink(logs_file, env->logs);
     tls_set_sink(on_tls, w);
     classify_set_quic_sink(logs_quic, env->logs);
     w->host_gen = hostctx_generation(env->hctx);
@@ -99,6 +207,10 @@ void worker_detach(struct worker *w)
     weird_set_sink(NULL, NULL);
     http_set_sink(NULL, NULL);
     files_set_sink(NULL, NULL);
+    carve_set_sink(NULL, NULL);
+    free(w->pending);
+    w->pending = NULL;
+    w->npending = w->cap_pending = 0;
     tls_set_sink(NULL, NULL);
     classify_set_quic_sink(NULL, NULL);
     classify_shutdown();

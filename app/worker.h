@@ -40,7 +40,12 @@ struct worker_env {
     uint32_t max_flows;             /* each worker's share of --max-flows */
     bool keep_duplicates;
     uint16_t community_id_seed;
+    const char *carve_dir;          /* --carve, or NULL */
+    enum severity carve_severity;
+    const char *extract_dir;        /* --extract, or NULL */
 };
+
+struct pending_file;
 
 /* A worker's figures as of its last publication, for stats.log (any thread may read). */
 struct worker_snapshot {
@@ -63,6 +68,12 @@ struct worker {
     struct capture *cap;            /* live: its socket */
     const atomic_int *stop;         /* live: set when the sensor stops */
     atomic_int done;                /* its thread has finished its loop */
+    /* --extract: files whose transaction has no verdict yet (files.log waits with them) */
+    struct pending_file *pending;
+    size_t npending, cap_pending;
+    const struct flow *txn_flow;    /* the transaction being judged (on_http) */
+    uint32_t txn_depth;
+    bool txn_notice;                /* it raised a notice */
     pthread_mutex_t pub_lock;       /* guards pub */
     struct worker_snapshot pub;     /* published by its thread now and then */
     int64_t pub_at;                 /* live: the clock at the last publication */

@@ -120,6 +120,12 @@
  * is not decoded again (a few MB at most). */
 #define TLS_CERT_CACHE 1024
 
+/* --extract: bytes of bodies one worker keeps at once while their verdicts are pending. */
+#define FILES_KEEP_MEMORY (256u << 20)
+
+/* --carve: bytes of packets one worker holds at once for connections without a verdict. */
+#define CARVE_MEMORY (256u << 20)
+
 /* nDPI: packets of a connection shown to it before it must decide (ndpiReader's
  * defaults); then its state is freed. */
 #define CLASSIFY_MAX_TCP_PKTS 80

@@ -62,6 +62,12 @@
     X(files_decode_unsupported, "bodies in a content encoding lolwire cannot undo (br, lzma...)") \
     X(files_decode_capped, "bodies whose decoding hit a size or ratio cap (bombs)")            \
     X(files_hashes_skipped, "hashes not computed because the body's type does not call for them (--hashes)") \
+    X(files_bodies_cut, "--extract: bodies kept only in part (over --extract-max-size, a gap, or FILES_KEEP_MEMORY)") \
+    X(files_extracted, "--extract: bodies stored")                                             \
+    X(files_extract_skipped, "--extract: bodies with a notice not stored (--extract-total reached, cut, or a write failed)") \
+    X(carve_pcaps, "--carve: connections written to a pcap")                                   \
+    X(carve_cut, "--carve: connections whose packets were held only in part (--carve-max-bytes or CARVE_MEMORY)") \
+    X(carve_failed, "--carve: pcaps that could not be written")                                \
     X(files_decode_passthrough, "declared content codings not applied to the bytes (passed on as they are)") \
     X(detect_events, "HTTP transactions and TLS connections the rules looked at")             \
     X(detect_matches, "rule matches (before allowlists and de-duplication)")                  \

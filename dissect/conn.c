@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "core/stats.h"
+#include "dissect/carve.h"
 #include "dissect/classify.h"
 #include "dissect/ports.h"
 #include "dissect/stream.h"
@@ -24,6 +25,7 @@ static void conn_ended(void *ctx, struct flow *f)
     classify_end(f);
     if (h->on_end && !f->is_tunnel)
         h->on_end(h->ctx, f);
+    carve_end(f); /* after the last notice could come (stream_end) */
     classify_free(f);
 }
 
@@ -118,6 +120,8 @@ struct flow *conn_packet(struct flow_table *t, const struct l4pkt *p, bool *is_o
         weird_report(p->ts, f, "span_duplicate", NULL, NULL);
         return f;
     }
+    if (carve_enabled())
+        carve_frame(f, p->frame);
     if (p->proto != 6) /* TCP decides itself (not after both sides closed) */
         f->last_ts = p->ts;
 

@@ -25,6 +25,7 @@
 /* Per-frame decoding state, carried down through the layers and into tunnels. */
 struct dstate {
     struct decoder *d;
+    const struct packet *frame;
     int64_t ts;
     uint16_t vlan, inner_vlan;
     int depth;             /* tunnel nesting */
@@ -435,7 +436,7 @@ static void decode_link(struct dstate *s, const struct packet *pkt)
 
 void decode_packet(struct decoder *d, const struct packet *pkt)
 {
-    struct dstate s = {.d = d, .ts = pkt->ts_us};
+    struct dstate s = {.d = d, .frame = pkt, .ts = pkt->ts_us};
     lw_stats.packets++;
     lw_stats.bytes += pkt->wirelen;
     flow_advance_time(d->flows, pkt->ts_us);
@@ -459,6 +460,7 @@ static void deliver_l4(struct dstate *s, uint8_t version, const uint8_t *src, co
                        uint32_t l4_caplen, const uint8_t *ip)
 {
     struct l4pkt l = {0};
+    l.frame = s->frame;
     l.ip = ip;
     l.ip_caplen = ip ? (uint32_t)(l4 - ip) + min_u32(l4_caplen, l4_len) : 0;
     l.ts = s->ts;

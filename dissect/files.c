@@ -63,6 +63,58 @@ struct file_state {
 static _Thread_local file_sink_fn sink;
 static _Thread_local void *sink_ctx;
 static uint64_t fuid_seed; /* set once before the workers start */
+static uint64_t keep_max;  /* --extract: bytes of a body kept (0: none), set once */
+static _Thread_local uint64_t keep_held; /* bytes of bodies this worker holds */
+
+void files_keep_bodies(uint64_t max)
+{
+    keep_max = max;
+}
+
+void files_body_free(uint8_t *p, size_t cap)
+{
+    if (!p)
+        return;
+    keep_held -= cap;
+    free(p);
+}
+
+/* Keep body bytes at position `pos` (decoded): only a body whole from its start. */
+static void keep(struct file_state *fs, uint64_t pos, const uint8_t *p, size_t n)
+{
+    struct file_body *b = fs->info.body;
+    if (b->cut)
+        return;
+    if (pos != b->len || fs->info.missing_bytes) {
+        b->cut = true; /* a gap: the stored file would not be the one sent */
+        lw_stats.files_bodies_cut++;
+        return;
+    }
+    size_t room = keep_max - b->len;
+    size_t k = n < room ? n : room;
+    if (b->len + k > b->cap) {
+        size_t nc = b->cap ? b->cap : 16384;
+        while (nc < b->len + k)
+            nc *= 2;
+        if (nc > keep_max)
+            nc = keep_max;
+        uint8_t *np = keep_held + (nc - b->cap) <= FILES_KEEP_MEMORY ? realloc(b->p, nc) : NULL;
+        if (!np) {
+            b->cut = true;
+            lw_stats.files_bodies_cut++;
+            return;
+        }
+        keep_held += nc - b->cap;
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->len, p, k);
+    b->len += k;
+    if (k < n) {
+        b->cut = true; /* over --extract-max-size */
+        lw_stats.files_bodies_cut++;
+    }
+}
 
 void files_set_sink(file_sink_fn fn, void *ctx)
 {
@@ -623,6 +675,8 @@ static void analyse(struct file_state *fs, const uint8_t *p, size_t n)
         for (int i = 0; i < 3; i++)
             if (fs->md[i])
                 EVP_DigestUpdate(fs->md[i], p, n);
+    if (fs->info.body)
+        keep(fs, pos, p, n);
     fs->info.seen_bytes += n;
     if (!fs->typed && (fs->head_len == FILE_HEAD_BYTES || (pr->active && pr->have == pr->len)))
         try_type(fs, false);
@@ -673,6 +727,8 @@ struct file_state *file_begin(struct flow *f, bool is_orig, int64_t ts, uint32_t
     }
     if (encoding)
         parse_codings(fs, encoding);
+    if (keep_max && offset == 0)
+        fs->info.body = calloc(1, sizeof(*fs->info.body)); /* NULL: not kept, like a cut */
     return fs;
 }
 
@@ -1042,6 +1098,10 @@ const char *file_end(struct file_state *fs, const struct flow *f, int64_t ts,
         memcpy(out->sha256, fs->info.sha256, sizeof(out->sha256));
     }
     const char *mime = fs->mime;
+    if (fs->info.body) {
+        files_body_free(fs->info.body->p, fs->info.body->cap);
+        free(fs->info.body);
+    }
     free(fs->info.filename);
     free(fs->codec);
     free(fs);

@@ -21,6 +21,13 @@ struct flow;
 #define FILE_FUID_LEN 24
 #define FILE_HEAD_BYTES 4096 /* bytes kept for typing (HTA's marker must be in the first 4 KB) */
 
+/* --extract: a body kept (decoded, up to the cap) until its transaction's verdict. */
+struct file_body {
+    uint8_t *p;                 /* a sink may take it (set p to NULL, then files_body_free) */
+    size_t len, cap;
+    bool cut;                   /* not all of the body: a cap or a gap */
+};
+
 struct file_info {
     char fuid[FILE_FUID_LEN];
     int64_t ts, last_ts;
@@ -41,6 +48,10 @@ struct file_info {
     bool decode_failed;         /* content decoding gave up (corrupt or bomb) */
     uint32_t markers;           /* enum file_marker bits */
     double entropy;             /* bits per byte of the first FILE_HEAD_BYTES, or -1 */
+    struct file_body *body;     /* files_keep_bodies(): the bytes, else NULL */
+    const char *extracted;      /* --extract: the stored file's name, or NULL */
+    bool extracted_cutoff;      /* what was stored is not all of the body */
+    uint64_t extracted_size;
 };
 
 /* Content markers found in a file's first FILE_HEAD_BYTES (evidence for rules). */
@@ -75,6 +86,13 @@ struct file_state;
 /* Where finished files go (files.log); set by each worker thread for itself. */
 typedef void (*file_sink_fn)(void *ctx, const struct flow *f, const struct file_info *fi);
 void files_set_sink(file_sink_fn fn, void *ctx);
+
+/* --extract: keep each body's decoded bytes, up to `max` bytes, for the file sink
+ * (file_info.body).  Call before the workers start.  Each worker holds at most
+ * FILES_KEEP_MEMORY bytes of bodies at once; past it, bodies are cut (counted). */
+void files_keep_bodies(uint64_t max);
+/* Free a body a sink took, in the worker that kept it. */
+void files_body_free(uint8_t *p, size_t cap);
 
 /* Seed for fuids (random per run, or --seed); call before the workers start. */
 void files_seed(uint64_t seed);

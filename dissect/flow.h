@@ -116,6 +116,7 @@ struct flow {
     uint8_t tunnel_ok;              /* directions that sent valid tunnel packets (bits) */
 
     struct stream *stream;          /* TCP payload path (stream.c), or NULL */
+    struct carve_hold *carve;       /* --carve: its frames so far (carve.c), or NULL */
     struct ndpi_flow_struct *ndpi;  /* nDPI state while it is deciding, or NULL */
     struct classify_result cls;     /* what nDPI said (classify.c) */
     const char *weirds[FLOW_WEIRDS_TRACKED];

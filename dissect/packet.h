@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "capture/capture.h"
 #include "core/addr.h"
 
 struct flow;
@@ -51,6 +52,7 @@ struct l4pkt {
     uint8_t icmp_type, icmp_code;
 
     bool header_only;         /* transport header unusable: create the connection only */
+    const struct packet *frame; /* the captured frame it came in (--carve keeps it) */
     struct flow *tunnel;      /* the connection this packet was tunnelled in, or NULL */
 };
 

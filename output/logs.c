@@ -455,9 +455,15 @@ void logs_file(void *ctx, const struct flow *f, const struct file_info *fi)
     zl_cstr(l, fi->hashed && fi->md5[0] ? fi->md5 : NULL);
     zl_cstr(l, fi->hashed && fi->sha1[0] ? fi->sha1 : NULL);
     zl_cstr(l, fi->hashed && fi->sha256[0] ? fi->sha256 : NULL);
-    zl_unset(l); /* extracted: no extraction */
-    zl_unset(l);
-    zl_unset(l);
+    if (fi->extracted) { /* --extract */
+        zl_cstr(l, fi->extracted);
+        zl_bool(l, fi->extracted_cutoff);
+        zl_count(l, fi->extracted_size);
+    } else {
+        zl_unset(l);
+        zl_unset(l);
+        zl_unset(l);
+    }
     zl_cstr(l, f->community_id);
     if (fi->entropy >= 0)
         zl_double(l, fi->entropy);

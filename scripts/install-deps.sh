@@ -26,6 +26,9 @@ PKGS=(
     # (demo-summary.sh), /usr/bin/time, cc and ndpiReader (bench/run.sh), git and
     # clang-format (`make format`), mmdebstrap and mount (scripts/fresh-machine-test.sh).
     mawk bsdextrautils time libndpi-bin git clang-format mmdebstrap mount
+    # tests/service_check.sh: systemd-analyze and systemd-sysusers (the unit), man and
+    # groff (the man page).
+    systemd man-db groff-base
     # Capture scripts (pcaps/make-*.sh, pcaps/netns-lib.sh): capture, offloads, sysctl in
     # the namespaces, servers and clients (openssl, dnsmasq, dig), payload builders (MSI,
     # CAB, ZIP, file types, XLS/OLE, JPEG, WebP).

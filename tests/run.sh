@@ -73,6 +73,8 @@ suite "community id vectors" python3 tests/community_id_check.py "$BUILD/lolwire
 suite "log format (zeek-cut rules, JSON)" \
     python3 tests/log_format_check.py "$BUILD/lolwire" "${FORMAT_CAPTURES[@]}"
 suite "command line and live capture" python3 tests/cli_check.py "$BUILD/lolwire" "$SHARED"
+suite "installation: make install, systemd unit, man page, example config" \
+    bash tests/service_check.sh "$BUILD"
 suite "as a service: config file, -u, --tag, stats.log, capture loss, --monitor" \
     python3 tests/daemon_check.py "$BUILD/lolwire" "$SHARED"
 suite "corpus replay (ASan+UBSan)" python3 tests/corpus_replay.py "$SAN/lolwire" "$SHARED"
