@@ -31,6 +31,7 @@
 #include "detect/rules.h"
 #include "hostev/hostev.h"
 #include "output/eve.h"
+#include "output/kafka.h"
 #include "output/logs.h"
 #include "output/store.h"
 
@@ -166,6 +167,8 @@ struct run {
     struct logs *logs;
     struct eve *eve;
     int64_t period;                   /* --rotate: the current period's start, 0 = none yet */
+    struct kafka *kafka;              /* --kafka, or NULL */
+    int64_t kafka_polled;             /* when delivery reports were last served */
     struct worker *live;              /* live with N workers */
     int nlive;
     int64_t last_ts;                  /* the main thread's last packet time */
@@ -238,6 +241,11 @@ static void gather(struct run *r, struct worker_snapshot *sum)
         sum->kernel_recv += recv;
         sum->kernel_drop += drop;
     }
+    if (r->kafka) {
+        struct kafka_counts k;
+        kafka_counts(r->kafka, &k);
+        sum->st.export_dropped += k.dropped + k.failed;
+    }
     /* sockets closed so far left their counts in the counters */
     sum->kernel_recv += sum->st.capture_received;
     sum->kernel_drop += sum->st.capture_drops;
@@ -307,6 +315,10 @@ static void housekeeping(struct run *r, int64_t now)
         atomic_store(&reopen_requested, 0);
         if (!logs_rotate(r->logs, NULL) || !eve_reopen(r->eve))
             r->failures++;
+    }
+    if (r->kafka && (now - r->kafka_polled >= 1000000 || now < r->kafka_polled)) {
+        kafka_poll(r->kafka); /* delivery reports: a second of packet time or the clock */
+        r->kafka_polled = now;
     }
     /* stats first: a period's last record goes into the period's file */
     int64_t sv = r->opt->stats_us;
@@ -668,10 +680,23 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    struct kafka *kafka = NULL;
+    if (opt.kafka) {
+        kafka = kafka_new(opt.kafka, opt.kafka_prefix, err, sizeof(err));
+        if (!kafka) {
+            fprintf(stderr, "lolwire: --kafka: %s\n", err);
+            geo_close(geo);
+            ruleset_free(rules);
+            options_free(&opt);
+            return 2;
+        }
+    }
     struct logs logs;
-    /* a daemon (live, --monitor) restarted keeps the logs of its earlier run */
+    /* a daemon (live, --monitor) restarted keeps the logs of its earlier run; with
+     * --kafka every record also goes out as JSON */
     struct zlog_options zo = {.dir = opt.logdir, .json = opt.json, .tag = opt.tag,
-                              .keep_old = opt.iface || opt.monitor};
+                              .keep_old = opt.iface || opt.monitor,
+                              .tap = kafka ? kafka_send : NULL, .tap_ctx = kafka};
     if (!logs_open(&logs, &zo, &opt.site, geo)) {
         fprintf(stderr, "lolwire: out of memory\n");
         return 1;
@@ -684,8 +709,11 @@ int main(int argc, char **argv)
         if (!eve) {
             fprintf(stderr, "lolwire: %s\n", err);
             logs_close(&logs);
+            struct kafka_counts kc;
+            kafka_close(kafka, 0, &kc);
             return 1;
         }
+        eve_set_tap(eve, kafka ? kafka_send : NULL, kafka);
     }
     /* uids derive from the connection under one seed for every worker (util.h) */
     uint64_t uid_seed = opt.seed;
@@ -723,7 +751,7 @@ int main(int argc, char **argv)
         files_keep_bodies(opt.extract_max_size);
         store_set_total(opt.extract_total);
     }
-    struct run r = {.opt = &opt, .env = &env, .logs = &logs, .eve = eve,
+    struct run r = {.opt = &opt, .env = &env, .logs = &logs, .eve = eve, .kafka = kafka,
                     .progress = !opt.quiet && !opt.iface && isatty(STDERR_FILENO)};
     if (gethostname(r.peer, sizeof(r.peer) - 1) != 0)
         snprintf(r.peer, sizeof(r.peer), "lolwire");
@@ -799,6 +827,17 @@ int main(int argc, char **argv)
     bool logs_ok = logs_close(&logs);
     if (!eve_close(eve))
         logs_ok = false;
+    if (kafka) {
+        struct kafka_counts kc;
+        if (!kafka_close(kafka, opt.kafka_timeout_s * 1000, &kc)) {
+            fprintf(stderr, "lolwire: kafka: %" PRIu64 " of %" PRIu64 " log lines not "
+                            "delivered (%" PRIu64 " failed or timed out, %" PRIu64 " dropped: "
+                            "local buffer full); the log files have them all\n",
+                    kc.failed + kc.dropped, kc.queued + kc.dropped, kc.failed, kc.dropped);
+            r.failures++;
+        }
+        lw_stats.export_dropped += kc.failed + kc.dropped;
+    }
     hostctx_free(hctx);
     geo_close(geo);
     ruleset_free(rules);

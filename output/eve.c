@@ -21,7 +21,17 @@ struct eve {
     bool failed;
     struct zl_buf b;
     pthread_mutex_t lock;       /* workers share the file: one alert at a time */
+    zl_tap_fn tap;              /* a copy of every line (Kafka), or NULL */
+    void *tap_ctx;
 };
+
+void eve_set_tap(struct eve *e, zl_tap_fn tap, void *ctx)
+{
+    if (!e)
+        return;
+    e->tap = tap;
+    e->tap_ctx = ctx;
+}
 
 struct eve *eve_open(const char *path, char *err, size_t errlen)
 {
@@ -249,6 +259,8 @@ void eve_alert(void *ctx, const struct notice *n)
         e->failed = true;
         fprintf(stderr, "lolwire: writing %s: %s\n", e->path, strerror(errno));
     }
+    if (e->tap)
+        e->tap(e->tap_ctx, "eve", b->p, b->len - 1);
     pthread_mutex_unlock(&e->lock);
 }
 

@@ -15,11 +15,16 @@
 #include <stddef.h>
 
 #include "detect/detect.h"
+#include "output/zeeklog.h"
 
 struct eve;
 
 /* Open (append) `path`; NULL with a message in `err` on failure. */
 struct eve *eve_open(const char *path, char *err, size_t errlen);
+
+/* Also hand every alert line (no newline) to `tap` as log "eve" (Kafka); before alerts
+ * are written. */
+void eve_set_tap(struct eve *e, zl_tap_fn tap, void *ctx);
 
 /* Write one alert (a notice_sink_fn; ctx is the struct eve). */
 void eve_alert(void *ctx, const struct notice *n);
