@@ -404,6 +404,17 @@ static void run_capture(struct run *r, struct capture *c)
     }
 }
 
+/* A source that did not open: a bad filter is the user's mistake (exit 2), anything else a
+ * runtime failure (exit 1). */
+static void open_failed(struct run *r, const char *err, bool bad_filter)
+{
+    fprintf(stderr, "lolwire: %s\n", err);
+    if (bad_filter)
+        r->usage_error = true;
+    else
+        r->failures++;
+}
+
 /* -u: once every source that needs root is open. */
 static bool become_user(struct run *r)
 {
@@ -436,11 +447,7 @@ static void run_live_workers(struct run *r, struct worker *w, int n)
                                      sizeof(err));
         uint64_t discarded = 0;
         if (!w[i].cap || !capture_join_fanout(w[i].cap, group, &discarded, err, sizeof(err))) {
-            fprintf(stderr, "lolwire: %s\n", err);
-            if (w[i].cap ? false : bad_filter)
-                r->usage_error = true;
-            else
-                r->failures++;
+            open_failed(r, err, !w[i].cap && bad_filter);
             break;
         }
         lw_stats.capture_fanout_discarded += discarded;
@@ -487,11 +494,7 @@ static void run_file(struct run *r, const char *path)
     bool bad_filter;
     struct capture *c = capture_open_file(path, r->opt->filter, &bad_filter, err, sizeof(err));
     if (!c) {
-        fprintf(stderr, "lolwire: %s\n", err);
-        if (bad_filter)
-            r->usage_error = true;
-        else
-            r->failures++;
+        open_failed(r, err, bad_filter);
         lw_stats.capture_errors += !bad_filter;
         return;
     }
@@ -523,11 +526,7 @@ static void run_live(struct run *r)
     struct capture *c =
         capture_open_live(o->iface, o->filter, o->snaplen, &bad_filter, err, sizeof(err));
     if (!c) {
-        fprintf(stderr, "lolwire: %s\n", err);
-        if (bad_filter)
-            r->usage_error = true;
-        else
-            r->failures++;
+        open_failed(r, err, bad_filter);
         return;
     }
     if (become_user(r)) {

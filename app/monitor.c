@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ struct entry {
     enum seen state;
     int64_t stable_since;            /* the clock when it was first seen with this key */
     bool present;                    /* found by the latest scan */
+    bool writing;                    /* inotify: modified and not closed since */
 };
 
 struct monitor {
@@ -38,6 +40,14 @@ struct monitor {
     size_t n, cap;
     size_t current;                  /* the entry monitor_next() returned */
     uint64_t not_captures;
+    /* inotify: which files are being written, whoever writes them (the /proc check cannot
+     * see other users' processes) */
+    int ino;                         /* -1 when inotify is not available */
+    struct watch {
+        int wd;
+        char *path;
+    } *watches;
+    size_t nwatches;
 };
 
 static struct key key_of(const struct stat *st)
@@ -106,6 +116,8 @@ static void load_state(struct monitor *m)
     fclose(f);
 }
 
+static void watch_dir(struct monitor *m, const char *dir);
+
 /* Rewrite the state file with what is still there (atomically), then append to it. */
 static bool open_state(struct monitor *m, char *err, size_t errlen)
 {
@@ -143,6 +155,8 @@ struct monitor *monitor_open(const char *dir, const char *state, char *err, size
         return NULL;
     }
     struct monitor *m = calloc(1, sizeof(*m));
+    if (m)
+        m->ino = -1;
     /* the real path: the state file's paths stay the same however DIR is spelled */
     if (!m || !(m->dir = realpath(dir, NULL)) || !(m->state_path = strdup(state))) {
         snprintf(err, errlen, "out of memory");
@@ -150,6 +164,9 @@ struct monitor *monitor_open(const char *dir, const char *state, char *err, size
         return NULL;
     }
     m->current = SIZE_MAX;
+    /* watch before the first scan: a file written meanwhile is seen either way */
+    m->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    watch_dir(m, m->dir);
     load_state(m);
     if (!open_state(m, err, errlen)) {
         monitor_close(m);
@@ -204,6 +221,67 @@ static bool open_for_writing(const char *path, const struct stat *target)
     return found;
 }
 
+static void watch_dir(struct monitor *m, const char *dir)
+{
+    if (m->ino < 0)
+        return;
+    int wd = inotify_add_watch(m->ino, dir, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE |
+                                                IN_MOVED_TO | IN_ONLYDIR);
+    if (wd < 0)
+        return;
+    for (size_t i = 0; i < m->nwatches; i++)
+        if (m->watches[i].wd == wd)
+            return; /* watched already */
+    struct watch *nw = realloc(m->watches, (m->nwatches + 1) * sizeof(*nw));
+    char *p = strdup(dir);
+    if (!nw || !p) {
+        free(p);
+        if (nw)
+            m->watches = nw;
+        return;
+    }
+    m->watches = nw;
+    m->watches[m->nwatches++] = (struct watch){wd, p};
+}
+
+/* What inotify saw since the last call: a file modified is being written until it is
+ * closed (or moved in whole). */
+static void drain_events(struct monitor *m, int64_t now)
+{
+    if (m->ino < 0)
+        return;
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+    while ((n = read(m->ino, buf, sizeof(buf))) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            p += sizeof(*ev) + ev->len;
+            if (!ev->len || (ev->mask & IN_ISDIR))
+                continue; /* new directories are found (and watched) by the scan */
+            const char *dir = NULL;
+            for (size_t i = 0; i < m->nwatches && !dir; i++)
+                if (m->watches[i].wd == ev->wd)
+                    dir = m->watches[i].path;
+            char path[4096];
+            if (!dir || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, ev->name) >=
+                            sizeof(path))
+                continue;
+            struct entry *e = find(m, path);
+            if (!e) {
+                struct key none = {0};
+                e = add(m, path, &none, SEEN_PENDING);
+                if (!e)
+                    continue;
+                e->stable_since = now;
+            }
+            if (ev->mask & (IN_CREATE | IN_MODIFY))
+                e->writing = true;
+            if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
+                e->writing = false;
+        }
+    }
+}
+
 static bool is_capture(const char *path)
 {
     uint8_t b[4];
@@ -240,6 +318,7 @@ static void scan(struct monitor *m, const char *dir, int depth, int64_t now)
         if (stat(path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
+            watch_dir(m, path);
             scan(m, path, depth + 1, now);
             continue;
         }
@@ -266,6 +345,7 @@ static void scan(struct monitor *m, const char *dir, int depth, int64_t now)
 const char *monitor_next(struct monitor *m)
 {
     int64_t now = wall_clock_us();
+    drain_events(m, now);
     for (size_t i = 0; i < m->n; i++)
         m->v[i].present = false;
     scan(m, m->dir, 0, now);
@@ -273,7 +353,8 @@ const char *monitor_next(struct monitor *m)
     struct entry *best = NULL;
     for (size_t i = 0; i < m->n; i++) {
         struct entry *e = &m->v[i];
-        if (!e->present || e->state != SEEN_PENDING || now - e->stable_since < MONITOR_SETTLE_USEC)
+        if (!e->present || e->state != SEEN_PENDING || e->writing ||
+            now - e->stable_since < MONITOR_SETTLE_USEC)
             continue;
         if (!best || e->key.mtime_ns < best->key.mtime_ns ||
             (e->key.mtime_ns == best->key.mtime_ns && strcmp(e->path, best->path) < 0))
@@ -328,6 +409,11 @@ void monitor_close(struct monitor *m)
         return;
     if (m->state)
         fclose(m->state);
+    if (m->ino >= 0)
+        close(m->ino);
+    for (size_t i = 0; i < m->nwatches; i++)
+        free(m->watches[i].path);
+    free(m->watches);
     for (size_t i = 0; i < m->n; i++)
         free(m->v[i].path);
     free(m->v);

@@ -1,7 +1,8 @@
 /* monitor.h: --monitor DIR, captures read as they appear (Arkime's capture --monitor idea).
  *
- * A capture is read once it is complete: no process we can see has it open for writing,
- * and its size and modification time have not changed for MONITOR_SETTLE_USEC.  Ready
+ * A capture is read once it is complete: a file inotify saw created or modified has been
+ * closed (or moved in), no process we can see has it open for writing, and its size and
+ * modification time have not changed for MONITOR_SETTLE_USEC.  Ready
  * captures are read oldest (modification time) first.  Each one read is remembered in a
  * state file (device, inode, size, mtime, path), so a restart reads none twice; a file
  * replaced under the same name (a tcpdump -W ring) is a new capture.

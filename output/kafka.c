@@ -191,9 +191,10 @@ struct kafka *kafka_new(const char *brokers, const char *topic_prefix, char *err
     }
     if (!topic_prefix)
         topic_prefix = "";
-    if (strlen(topic_prefix) > KAFKA_TOPIC_MAX - KAFKA_LOG_NAME_MAX || !topic_chars_ok(topic_prefix)) {
+    if (strlen(topic_prefix) > KAFKA_TOPIC_MAX - KAFKA_LOG_NAME_MAX ||
+        !topic_chars_ok(topic_prefix)) {
         snprintf(err, errlen,
-                 "kafka: bad topic prefix '%s' (at most %d of the characters a-z A-Z 0-9 . _ -)",
+                 "bad topic prefix '%s' (at most %d of the characters a-z A-Z 0-9 . _ -)",
                  topic_prefix, KAFKA_TOPIC_MAX - KAFKA_LOG_NAME_MAX);
         return NULL;
     }
@@ -226,11 +227,9 @@ fail:
     return NULL;
 }
 
-static rd_kafka_resp_err_t produce(struct kafka *k, const char *topic, const char *json,
-                                   size_t len)
+static rd_kafka_resp_err_t produce(struct kafka *k, const char *topic, const char *json, size_t len)
 {
-    return rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(topic),
-                             RD_KAFKA_V_VALUE((void *)json, len),
+    return rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)json, len),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
 }
 
@@ -263,7 +262,7 @@ void kafka_send(void *kafka, const char *log, const char *json, size_t len)
     char msg[KAFKA_ERROR_MAX];
     snprintf(msg, sizeof(msg), "cannot queue a message for %s, dropped: %s", topic,
              e == RD_KAFKA_RESP_ERR__QUEUE_FULL ? "local queue full (broker slow or away)"
-                                                 : rd_kafka_err2str(e));
+                                                : rd_kafka_err2str(e));
     report(k, msg);
 }
 

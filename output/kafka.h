@@ -15,10 +15,10 @@
 struct kafka;
 
 struct kafka_counts {
-    uint64_t queued;     /* messages handed to librdkafka */
-    uint64_t delivered;  /* acknowledged by the broker */
-    uint64_t failed;     /* delivery failed (broker away past the message timeout, ...) */
-    uint64_t dropped;    /* not queued: the local buffer was full (or produce failed) */
+    uint64_t queued;    /* messages handed to librdkafka */
+    uint64_t delivered; /* acknowledged by the broker */
+    uint64_t failed;    /* delivery failed (broker away past the message timeout, ...) */
+    uint64_t dropped;   /* not queued: the local buffer was full (or produce failed) */
 };
 
 /* Connect lazily to `brokers` ("host:port,..."); topics are `<prefix><log>` (e.g.

@@ -169,8 +169,12 @@ def monitor(lw, wiki, tmp):
     shutil.copy(DEMO, os.path.join(watch, "a.pcap"))   # there before the start
     open(os.path.join(watch, "notes.txt"), "w").write("not a capture\n")
 
+    # as nobody (when root): the writer's open file is then invisible in /proc, and only
+    # inotify tells that it is still being written
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+
     def start():
-        return subprocess.Popen([lw, "--monitor", watch, "-o", out, "-v", "--no-geoip"],
+        return subprocess.Popen([lw, "--monitor", watch, "-o", out, "-v", "--no-geoip"] + user,
                                 stderr=subprocess.PIPE, text=True)
     p = start()
     time.sleep(1.0)

@@ -178,23 +178,23 @@ static rd_kafka_topic_partition_list_t *all_partitions(rd_kafka_t *rk)
 /* Count the messages `parts` hold into *total; false if a partition lost its oldest
  * messages: the mock cluster keeps a bounded log per partition (about 100000 messages),
  * and a test must not pass on a partial read. */
-static bool count_messages(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
-                           long long *total)
+static bool count_messages(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, long long *total)
 {
     bool ok = true;
     *total = 0;
     for (int i = 0; i < parts->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &parts->elems[i];
         int64_t lo, hi;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-            rk, tp->topic, tp->partition, &lo, &hi, MOCK_METADATA_TIMEOUT_MS);
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &lo,
+                                                                 &hi, MOCK_METADATA_TIMEOUT_MS);
         if (e) {
             fprintf(stderr, "kafka_mock: offsets of %s [%d]: %s\n", tp->topic, tp->partition,
                     rd_kafka_err2str(e));
             ok = false;
         } else if (lo > 0) {
-            fprintf(stderr, "kafka_mock: %s [%d] lost its first %lld messages (the mock "
-                            "cluster's log per partition is bounded)\n",
+            fprintf(stderr,
+                    "kafka_mock: %s [%d] lost its first %lld messages (the mock "
+                    "cluster's log per partition is bounded)\n",
                     tp->topic, tp->partition, (long long)lo);
             ok = false;
         }
@@ -249,8 +249,10 @@ static bool drain(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, FILE *
     while (left > 0) {
         double t = now_s();
         if (t - start > MOCK_CONSUME_TIMEOUT_S || t - last > MOCK_CONSUME_IDLE_S) {
-            fprintf(stderr, "kafka_mock: timed out reading the cluster: %d of %d partitions "
-                            "not read to their end\n", left, parts->cnt);
+            fprintf(stderr,
+                    "kafka_mock: timed out reading the cluster: %d of %d partitions "
+                    "not read to their end\n",
+                    left, parts->cnt);
             ok = false;
             break;
         }
@@ -277,10 +279,12 @@ static bool drain(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, FILE *
 static bool consume_all(const char *brokers, const char *path)
 {
     /* Partitions are assigned, not subscribed: no group rebalance to wait for; the
-     * group id is only there because a consumer needs one. */
+     * group id is only there because a consumer needs one.  (Name, value pairs.) */
+    /* clang-format off */
     const char *const kv[] = {"bootstrap.servers", brokers, "group.id", "kafka_mock",
                               "enable.auto.commit", "false", "auto.offset.reset", "earliest",
                               "enable.partition.eof", "true", NULL};
+    /* clang-format on */
     rd_kafka_conf_t *conf = conf_or_die(kv);
     char why[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
