@@ -169,6 +169,7 @@ struct run {
     int64_t period;                   /* --rotate: the current period's start, 0 = none yet */
     struct kafka *kafka;              /* --kafka, or NULL */
     int64_t kafka_polled;             /* when delivery reports were last served */
+    int64_t flushed;                  /* when the logs were last written out */
     struct worker *live;              /* live with N workers */
     int nlive;
     int64_t last_ts;                  /* the main thread's last packet time */
@@ -315,6 +316,11 @@ static void housekeeping(struct run *r, int64_t now)
         atomic_store(&reopen_requested, 0);
         if (!logs_rotate(r->logs, NULL) || !eve_reopen(r->eve))
             r->failures++;
+    }
+    if (now - r->flushed >= 1000000 || now < r->flushed) {
+        logs_flush(r->logs); /* a quiet sensor's lines do not wait for a full buffer */
+        eve_flush(r->eve);
+        r->flushed = now;
     }
     if (r->kafka && (now - r->kafka_polled >= 1000000 || now < r->kafka_polled)) {
         kafka_poll(r->kafka); /* delivery reports: a second of packet time or the clock */
@@ -649,6 +655,16 @@ int main(int argc, char **argv)
         break;
     }
     int64_t started_at = wall_clock_us();
+    /* From the start: a signal at any moment is a clean stop (logs closed and whole). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     struct ruleset *rules = load_rules(&opt);
     if (!rules) {
         options_free(&opt);
@@ -772,16 +788,6 @@ int main(int argc, char **argv)
             r.failures++;
         }
     }
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     struct worker *live_workers = NULL;
     bool live_n = opt.threads > 1 && opt.iface, started;

@@ -94,6 +94,7 @@
     X(capture_drops, "packets dropped by the kernel or interface (live capture)")             \
     X(capture_received, "packets the kernel or interface received (live capture)")            \
     X(export_dropped, "log lines the export (Kafka) could not deliver")                       \
+    X(log_lines_lost, "log lines that could not be written (disk full or a write error)")      \
     X(capture_errors, "capture files that could not be read completely")                     \
     X(capture_fanout_discarded, "live packets a worker's socket queued before it joined the fanout group (the group had them)")
 

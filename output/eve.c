@@ -9,14 +9,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/stats.h"
 #include "core/util.h"
 #include "dissect/flow.h"
 #include "dissect/http.h"
 #include "dissect/tls.h"
+#include "output/recfile.h"
 #include "output/zeeklog.h"
 
 struct eve {
-    FILE *f;
+    struct recfile rf;          /* appended to; full disks: recfile.h */
+    bool open;
     char *path;
     bool failed;
     struct zl_buf b;
@@ -41,8 +44,8 @@ struct eve *eve_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    e->f = fopen(path, "a");
-    if (!e->f) {
+    e->open = recfile_open(&e->rf, path, true, NULL, 0);
+    if (!e->open) {
         snprintf(err, errlen, "cannot open EVE file '%s': %s", path, strerror(errno));
         free(e->path);
         free(e);
@@ -255,13 +258,23 @@ void eve_alert(void *ctx, const struct notice *n)
         put(b, "}");
     }
     put(b, "}\n");
-    if ((!e->f || fwrite(b->p, 1, b->len, e->f) != b->len) && !e->failed) {
-        e->failed = true;
-        fprintf(stderr, "lolwire: writing %s: %s\n", e->path, strerror(errno));
-    }
+    if (e->open)
+        recfile_put(&e->rf, b->p, b->len);
+    else
+        lw_stats.log_lines_lost++; /* the reopen failed (said on stderr) */
     if (e->tap)
         e->tap(e->tap_ctx, "eve", b->p, b->len - 1);
     pthread_mutex_unlock(&e->lock);
+}
+
+bool eve_flush(struct eve *e)
+{
+    if (!e)
+        return true;
+    pthread_mutex_lock(&e->lock);
+    bool ok = !e->open || recfile_flush(&e->rf);
+    pthread_mutex_unlock(&e->lock);
+    return ok;
 }
 
 bool eve_reopen(struct eve *e)
@@ -269,26 +282,22 @@ bool eve_reopen(struct eve *e)
     if (!e)
         return true;
     pthread_mutex_lock(&e->lock);
-    if (e->f)
-        fclose(e->f);
-    e->f = fopen(e->path, "a");
-    if (!e->f && !e->failed) {
+    if (e->open && !recfile_close(&e->rf, NULL))
+        e->failed = true;
+    e->open = recfile_open(&e->rf, e->path, true, NULL, 0);
+    if (!e->open && !e->failed) {
         e->failed = true;
         fprintf(stderr, "lolwire: reopening %s: %s\n", e->path, strerror(errno));
     }
     pthread_mutex_unlock(&e->lock);
-    return e->f != NULL;
+    return e->open;
 }
 
 bool eve_close(struct eve *e)
 {
     if (!e)
         return true;
-    bool ok = !e->failed;
-    if (e->f && fclose(e->f) != 0) {
-        fprintf(stderr, "lolwire: closing %s: %s\n", e->path, strerror(errno));
-        ok = false;
-    }
+    bool ok = !e->failed && (!e->open || recfile_close(&e->rf, NULL));
     free(e->b.p);
     free(e->path);
     pthread_mutex_destroy(&e->lock);

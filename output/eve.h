@@ -29,6 +29,9 @@ void eve_set_tap(struct eve *e, zl_tap_fn tap, void *ctx);
 /* Write one alert (a notice_sink_fn; ctx is the struct eve). */
 void eve_alert(void *ctx, const struct notice *n);
 
+/* Write out buffered alerts; false when lines were lost. */
+bool eve_flush(struct eve *e);
+
 /* Close; false (with a message on stderr) if a write failed. */
 bool eve_close(struct eve *e);
 /* Close and open the file again (SIGHUP, after logrotate moved it); false on failure (the

@@ -589,6 +589,15 @@ bool logs_rotate(struct logs *lg, const char *suffix)
     return ok;
 }
 
+bool logs_flush(struct logs *lg)
+{
+    bool ok = true;
+    for (int i = 0; i < LOGS_N; i++)
+        if (lg->all[i] && !zlog_flush(lg->all[i]))
+            ok = false;
+    return ok;
+}
+
 bool logs_close(struct logs *lg)
 {
     bool ok = true;

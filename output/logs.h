@@ -94,6 +94,10 @@ void logs_hostev(void *ctx, const struct hostev *e);
  * moved the files (SIGHUP). */
 bool logs_rotate(struct logs *lg, const char *suffix);
 
+/* Write out what every log has buffered (once a second: a quiet sensor's lines do not
+ * wait for the buffer to fill). */
+bool logs_flush(struct logs *lg);
+
 /* Close every log; returns false (with a message on stderr) if a write failed. */
 bool logs_close(struct logs *lg);
 

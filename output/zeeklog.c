@@ -15,15 +15,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/stats.h"
 #include "core/util.h"
+#include "output/recfile.h"
 
 struct zlog {
     struct zlog_options opt;
     const struct zl_schema *schema;
     char *dir;
     char *tag;
-    FILE *f;
+    struct recfile rf;  /* the file, when open (full disks: recfile.h) */
+    bool open;
     bool opened;     /* a file was opened before (keep_old applies to the first only) */
+    bool lost;       /* lines were lost (recfile said so on stderr) */
     bool failed;
     char err[256];
     uint64_t records;
@@ -246,11 +250,11 @@ static void file_path(const struct zlog *l, char *out, size_t n)
 
 /* A log an earlier run left (a daemon restarted): renamed `<path>.<its mtime>.log`, as a
  * rotation would have, instead of being overwritten. */
-static void keep_old(struct zlog *l, const char *path)
+static bool keep_old(struct zlog *l, const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0 || st.st_size == 0)
-        return;
+        return true;
     struct tm tm;
     char stamp[32], to[4200];
     gmtime_r(&st.st_mtime, &tm);
@@ -261,62 +265,81 @@ static void keep_old(struct zlog *l, const char *path)
         else
             snprintf(to, sizeof(to), "%s/%s.%s.log", l->dir, l->schema->path, stamp);
         if (access(to, F_OK) != 0) {
-            if (rename(path, to) != 0)
-                fail(l, "cannot move the earlier run's log aside");
-            return;
+            if (rename(path, to) == 0)
+                return true;
+            break;
         }
     }
+    fail(l, "cannot move the earlier run's log aside");
+    return false;
+}
+
+/* Zeek's TSV header, for this log. */
+static void header(const struct zlog *l, struct zl_buf *h)
+{
+    char ts[32], t[256];
+    stamp(ts, sizeof(ts));
+    int n = snprintf(t, sizeof(t),
+                     "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                     "#unset_field\t-\n#path\t%s\n#open\t%s\n#fields",
+                     l->schema->path, ts);
+    zl_buf_put(h, t, (size_t)n);
+    for (size_t i = 0; i < l->schema->nfields; i++) {
+        buf_putc(h, '\t');
+        zl_buf_put(h, l->schema->fields[i].name, strlen(l->schema->fields[i].name));
+    }
+    if (l->opt.tag)
+        zl_buf_put(h, "\t_tag", 5);
+    zl_buf_put(h, "\n#types", 7);
+    for (size_t i = 0; i < l->schema->nfields; i++) {
+        const char *name = type_name(l->schema->fields[i].type);
+        buf_putc(h, '\t');
+        zl_buf_put(h, name, strlen(name));
+    }
+    if (l->opt.tag)
+        zl_buf_put(h, "\tstring", 7);
+    buf_putc(h, '\n');
 }
 
 static bool open_file(struct zlog *l)
 {
     char path[4096];
     file_path(l, path, sizeof(path));
-    if (l->opt.keep_old && !l->opened) {
-        keep_old(l, path);
-        if (l->failed)
-            return false;
-    }
+    if (l->opt.keep_old && !l->opened && !keep_old(l, path))
+        return false; /* not overwritten: the record is counted lost */
     l->opened = true;
-    l->f = fopen(path, "w");
-    if (!l->f) {
-        fail(l, "cannot create");
-        return false;
-    }
-    setvbuf(l->f, NULL, _IOFBF, 1 << 16);
-    if (l->opt.json)
-        return true;
-    char ts[32];
-    stamp(ts, sizeof(ts));
-    fprintf(l->f, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
-                  "#unset_field\t-\n#path\t%s\n#open\t%s\n#fields",
-            l->schema->path, ts);
-    for (size_t i = 0; i < l->schema->nfields; i++)
-        fprintf(l->f, "\t%s", l->schema->fields[i].name);
-    if (l->opt.tag)
-        fputs("\t_tag", l->f);
-    fputs("\n#types", l->f);
-    for (size_t i = 0; i < l->schema->nfields; i++)
-        fprintf(l->f, "\t%s", type_name(l->schema->fields[i].type));
-    if (l->opt.tag)
-        fputs("\tstring", l->f);
-    fputc('\n', l->f);
-    return true;
+    struct zl_buf h = {0};
+    if (!l->opt.json)
+        header(l, &h);
+    l->open = recfile_open(&l->rf, path, false, h.p, h.len);
+    free(h.p);
+    if (!l->open)
+        fail(l, "cannot create"); /* tried again at the next record */
+    return l->open;
 }
 
 /* Write #close and close the file (the log's lock held). */
 static void close_file(struct zlog *l)
 {
-    if (!l->f)
+    if (!l->open)
         return;
+    char tail[64] = "";
     if (!l->opt.json) {
         char ts[32];
         stamp(ts, sizeof(ts));
-        fprintf(l->f, "#close\t%s\n", ts);
+        snprintf(tail, sizeof(tail), "#close\t%s\n", ts);
     }
-    if (fclose(l->f) != 0)
-        fail(l, "write failed");
-    l->f = NULL;
+    if (!recfile_close(&l->rf, tail[0] ? tail : NULL))
+        l->lost = true;
+    l->open = false;
+}
+
+bool zlog_flush(struct zlog *l)
+{
+    pthread_mutex_lock(&l->lock);
+    bool ok = !l->open || recfile_flush(&l->rf);
+    pthread_mutex_unlock(&l->lock);
+    return ok;
 }
 
 bool zlog_rotate(struct zlog *l, const char *suffix)
@@ -326,11 +349,11 @@ bool zlog_rotate(struct zlog *l, const char *suffix)
     char path[4096];
     file_path(l, path, sizeof(path));
     struct stat now, open_st;
-    if (l->f && !suffix && stat(path, &now) == 0 && fstat(fileno(l->f), &open_st) == 0 &&
+    if (l->open && !suffix && stat(path, &now) == 0 && fstat(l->rf.fd, &open_st) == 0 &&
         now.st_ino == open_st.st_ino && now.st_dev == open_st.st_dev) {
         /* a reopen, but the file was not moved: keep writing it (reopening would
          * truncate it) */
-    } else if (l->f) {
+    } else if (l->open) {
         close_file(l);
         if (suffix) {
             char to[4200];
@@ -351,7 +374,7 @@ bool zlog_close(struct zlog *l)
     if (!l)
         return true;
     close_file(l);
-    bool ok = !l->failed;
+    bool ok = !l->failed && !l->lost;
     for (int i = 0; i < l->nr; i++)
         free(l->r[i].line.p);
     free(l->dir);
@@ -611,10 +634,12 @@ void zl_end(struct zlog *l)
     }
     struct render *file = &l->r[0];
     buf_putc(&file->line, '\n');
-    if (!l->failed && (l->f || open_file(l))) {
-        if (fwrite(file->line.p, 1, file->line.len, l->f) != file->line.len)
-            fail(l, "write failed");
+    if (l->open || open_file(l)) {
+        recfile_put(&l->rf, file->line.p, file->line.len);
         l->records++;
+    } else {
+        lw_stats.log_lines_lost++; /* the file could not be created (counted, retried) */
+        l->lost = true;
     }
     if (l->opt.tap) {
         struct render *json = &l->r[l->nr - 1]; /* the file's line when it is JSON */

@@ -70,6 +70,10 @@ struct zlog *zlog_new(const struct zlog_options *opt, const struct zl_schema *sc
  * file with its header.  Under the log's lock: no record is split or lost. */
 bool zlog_rotate(struct zlog *l, const char *suffix);
 
+/* Write out what is buffered (records are gathered up to RECFILE_BUFFER bytes); false
+ * when lines were lost (a full disk: recfile.h). */
+bool zlog_flush(struct zlog *l);
+
 /* Write `#close` (TSV), flush and free.  Returns false if any write failed. */
 bool zlog_close(struct zlog *l);
 

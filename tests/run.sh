@@ -73,6 +73,8 @@ suite "community id vectors" python3 tests/community_id_check.py "$BUILD/lolwire
 suite "log format (zeek-cut rules, JSON)" \
     python3 tests/log_format_check.py "$BUILD/lolwire" "${FORMAT_CAPTURES[@]}"
 suite "command line and live capture" python3 tests/cli_check.py "$BUILD/lolwire" "$SHARED"
+suite "faults: full disk, signals at random moments, hostile bytes in every text field" \
+    python3 tests/faults_check.py "$BUILD/lolwire"
 suite "Kafka: every log line of a replay at librdkafka's mock cluster, as JSON, once" \
     python3 tests/kafka_check.py "$BUILD"
 suite "installation: make install, systemd unit, man page, example config" \
